@@ -1,0 +1,41 @@
+//===- MeshPresets.h - Named machines -----------------------------*- C++ -*-===//
+//
+// Hardware descriptions of common machines, so that a user can write
+// `mesh.mesh @m(preset = "2x8xH100-IB")` or pass `--mesh=8xH100-NVLink`
+// instead of looking up bandwidths.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef WEFT_DIALECT_MESH_IR_MESHPRESETS_H
+#define WEFT_DIALECT_MESH_IR_MESHPRESETS_H
+
+#include "weft/Dialect/Mesh/IR/MeshDialect.h"
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <string>
+
+namespace weft::mesh {
+
+/// Everything a `mesh.mesh` declares besides its symbol name.
+struct MeshDescription {
+  llvm::SmallVector<int64_t> shape;
+  llvm::SmallVector<std::string> axisNames;
+  DeviceAttr device;
+  llvm::SmallVector<LinkAttr> links;
+};
+
+/// Resolves a preset name `<shape>x<family>` (e.g. `2x8xH100-IB`, `4xCPU`).
+/// Reports an unknown family or a shape the family cannot have through
+/// `emitError`.
+mlir::FailureOr<MeshDescription>
+getMeshPreset(mlir::MLIRContext *context, llvm::StringRef name,
+              llvm::function_ref<mlir::InFlightDiagnostic()> emitError);
+
+/// The preset families, for help texts and diagnostics.
+llvm::ArrayRef<llvm::StringRef> getMeshPresetFamilies();
+
+} // namespace weft::mesh
+
+#endif // WEFT_DIALECT_MESH_IR_MESHPRESETS_H

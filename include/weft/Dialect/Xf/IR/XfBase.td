@@ -1,0 +1,67 @@
+//===- XfBase.td - The xf dialect and its common definitions -*- tablegen -*-===//
+//
+// The `xf` dialect describes transformer graphs on ranked, statically shaped
+// tensors. This file defines the dialect, the base op class and the enums the
+// ops share.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef WEFT_DIALECT_XF_IR_XFBASE_TD
+#define WEFT_DIALECT_XF_IR_XFBASE_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+
+def Xf_Dialect : Dialect {
+  let name = "xf";
+  let cppNamespace = "::weft::xf";
+  let summary = "Transformer graphs: the ops a model is written in";
+  let description = [{
+    The `xf` dialect is the level at which Weft reasons about a transformer:
+    ops carry transformer semantics (a linear layer, an attention block, a
+    normalization) so that sharding, fusion and lowering can treat them as
+    units rather than as anonymous loop nests.
+
+    Conventions shared by every op:
+
+    * Tensors are ranked and statically shaped. Floating-point ops accept
+      `f16`, `bf16`, `f32` and `f64`; all floating operands of one op share one
+      element type.
+    * Activations are laid out batch first: `[B, S, ...]` with `B` the batch
+      and `S` the sequence. Attention operands are `[B, S, H, D]` (heads before
+      the head dimension), the layout Hugging Face models produce before their
+      attention transpose.
+    * Weights of `xf.linear` are `[in_features, out_features]`, so that the
+      op computes `x · W + b`. A checkpoint stored `[out, in]` (PyTorch's
+      `nn.Linear`) is transposed when it is loaded, not in the graph.
+    * Normalizations and softmax reduce over one dimension, the last for the
+      norms.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+}
+
+class Xf_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Xf_Dialect, mnemonic, traits>;
+
+def Xf_GeluApproximation : I32EnumAttr<"GeluApproximation",
+    "how xf.gelu evaluates the Gaussian CDF", [
+      I32EnumAttrCase<"None", 0, "none">,
+      I32EnumAttrCase<"Tanh", 1, "tanh">
+    ]> {
+  let cppNamespace = "::weft::xf";
+  let genSpecializedAttr = 0;
+}
+
+def Xf_GeluApproximationAttr
+    : EnumAttr<Xf_Dialect, Xf_GeluApproximation, "gelu_approximation"> {
+  let assemblyFormat = "$value";
+}
+
+// Tensor constraints. Shapes are static: Weft compiles ahead of time and its
+// cost model and partitioner reason about exact sizes.
+def Xf_FloatTensor : StaticShapeTensorOf<[F16, BF16, F32, F64]>;
+def Xf_IndexTensor : StaticShapeTensorOf<[I32, I64]>;
+def Xf_AnyTensor : StaticShapeTensorOf<[AnyType]>;
+
+#endif // WEFT_DIALECT_XF_IR_XFBASE_TD
