@@ -129,7 +129,7 @@ def Mesh_AllReduceOp : Mesh_CollectiveOp<"all_reduce", [Pure]> {
                          "::weft::mesh::ReductionKind::Sum">:$reduction);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
-    $input `on` $mesh `mesh_axes` `=` $mesh_axes (`reduction` `=` $reduction^)?
+    $input `on` $mesh `mesh_axes` `=` $mesh_axes (`reduction` `=` `` $reduction^)?
     attr-dict `:` type($input) `->` type($result)
   }];
   let extraClassDeclaration = extraCollectiveDeclaration;
@@ -176,7 +176,7 @@ def Mesh_ReduceScatterOp : Mesh_CollectiveOp<"reduce_scatter", [Pure]> {
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
     $input `on` $mesh `mesh_axes` `=` $mesh_axes `scatter_axis` `=` $scatter_axis
-    (`reduction` `=` $reduction^)? attr-dict `:` type($input) `->` type($result)
+    (`reduction` `=` `` $reduction^)? attr-dict `:` type($input) `->` type($result)
   }];
   let extraClassDeclaration = extraCollectiveDeclaration;
 }

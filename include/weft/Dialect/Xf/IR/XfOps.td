@@ -173,7 +173,7 @@ def Xf_GeluOp : Xf_InferredOp<"gelu"> {
                         "::weft::xf::GeluApproximation::None">:$approximate);
   let results = (outs Xf_FloatTensor:$result);
   let assemblyFormat = [{
-    $input (`approximate` `=` $approximate^)? attr-dict `:` functional-type(operands, results)
+    $input (`approximate` `=` `` $approximate^)? attr-dict `:` functional-type(operands, results)
   }];
 }
 

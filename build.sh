@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+#===- build.sh - Install, build, and run Weft's main job or its tests ----===#
+#
+#   ./build.sh run     install what is missing, build, run the main job
+#   ./build.sh test    install what is missing, build, run every test
+#   ./build.sh build   install what is missing, build
+#
+# Installs Debian packages with apt when any is missing (needs root), then
+# configures with CMake + Ninja (+ ccache) into build/ and builds. Release
+# build without debug info. BUILD_DIR overrides the build directory.
+#
+#===----------------------------------------------------------------------===#
+set -euo pipefail
+
+cd "$(dirname "$0")"
+BUILD_DIR=${BUILD_DIR:-build}
+mode=${1:-build}
+
+# Everything the build and the tests need, from Debian's package sources.
+PACKAGES=(
+  cmake ninja-build ccache g++ python3
+  llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
+  libgtest-dev
+)
+
+install_missing() {
+  local missing=()
+  for pkg in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+      || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "== installing: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: packages missing (${missing[*]}) and not running as root to install them" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build() {
+  if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+    cmake -G Ninja -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release
+  fi
+  ninja -C "$BUILD_DIR"
+  # The dialect references are generated from ODS; the docs test compares
+  # them with the copies checked in under docs/.
+  ninja -C "$BUILD_DIR" mlir-doc
+}
+
+case "$mode" in
+  build)
+    install_missing; build ;;
+  run)
+    install_missing; build
+    echo "== main job: parse, verify and print a GPT-2 block on an 8xH100 mesh"
+    "$BUILD_DIR/bin/weft-opt" examples/gpt2_block.mlir --mlir-timing ;;
+  test)
+    install_missing; build
+    echo "== tests"
+    ctest --test-dir "$BUILD_DIR" --output-on-failure --verbose ;;
+  *)
+    echo "usage: $0 [build|run|test]" >&2; exit 2 ;;
+esac
