@@ -450,3 +450,42 @@ func.func @concat_split_ids_i64(%a: tensor<1x5xi64>, %b: tensor<1x3xi64>) -> (te
   %1:2 = xf.split %0 dim = 1 : tensor<1x8xi64> -> tensor<1x4xi64>, tensor<1x4xi64>
   return %1#0, %1#1 : tensor<1x4xi64>, tensor<1x4xi64>
 }
+
+//===----------------------------------------------------------------------===//
+// Generic syntax
+//===----------------------------------------------------------------------===//
+
+// Ops written in the generic syntax without their defaulted attributes get
+// the documented defaults: epsilon 1e-5 (layer_norm) and 1e-6 (rms_norm),
+// theta 1e4, no GELU approximation, no causal mask and no explicit scale.
+// CHECK-LABEL: func @generic_defaults
+// CHECK-SAME: (%[[X:.*]]: tensor<1x4x2x8xf32>, %[[G:.*]]: tensor<8xf32>)
+// CHECK-NEXT: %[[LN:.*]] = xf.layer_norm %[[X]], %[[G]], %[[G]] epsilon = 1.000000e-05 : (tensor<1x4x2x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<1x4x2x8xf32>
+// CHECK-NEXT: %[[RMS:.*]] = xf.rms_norm %[[LN]], %[[G]] epsilon = 9.9999999999999995E-7 : (tensor<1x4x2x8xf32>, tensor<8xf32>) -> tensor<1x4x2x8xf32>
+// CHECK-NEXT: %[[ROPE:.*]] = xf.rope %[[RMS]] theta = 1.000000e+04 : (tensor<1x4x2x8xf32>) -> tensor<1x4x2x8xf32>
+// CHECK-NEXT: %[[GELU:.*]] = xf.gelu %[[ROPE]] : (tensor<1x4x2x8xf32>) -> tensor<1x4x2x8xf32>
+// CHECK-NEXT: %[[ATT:.*]] = xf.attention %[[GELU]], %[[GELU]], %[[GELU]] : (tensor<1x4x2x8xf32>, tensor<1x4x2x8xf32>, tensor<1x4x2x8xf32>) -> tensor<1x4x2x8xf32>
+// CHECK-NEXT: return %[[ATT]]
+func.func @generic_defaults(%x: tensor<1x4x2x8xf32>, %g: tensor<8xf32>) -> tensor<1x4x2x8xf32> {
+  %0 = "xf.layer_norm"(%x, %g, %g) : (tensor<1x4x2x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<1x4x2x8xf32>
+  %1 = "xf.rms_norm"(%0, %g) : (tensor<1x4x2x8xf32>, tensor<8xf32>) -> tensor<1x4x2x8xf32>
+  %2 = "xf.rope"(%1) : (tensor<1x4x2x8xf32>) -> tensor<1x4x2x8xf32>
+  %3 = "xf.gelu"(%2) : (tensor<1x4x2x8xf32>) -> tensor<1x4x2x8xf32>
+  %4 = "xf.attention"(%3, %3, %3) : (tensor<1x4x2x8xf32>, tensor<1x4x2x8xf32>, tensor<1x4x2x8xf32>) -> tensor<1x4x2x8xf32>
+  return %4 : tensor<1x4x2x8xf32>
+}
+
+// Generic spellings of the optional operands and unit attributes.
+// CHECK-LABEL: func @generic_optional_parts
+// CHECK-SAME: (%[[X:.*]]: tensor<2x8xf16>, %[[W:.*]]: tensor<8x4xf16>, %[[B:.*]]: tensor<4xf16>, %[[Q:.*]]: tensor<1x4x2x8xf16>, %[[POS:.*]]: tensor<1x4xi32>)
+// CHECK-NEXT: %[[L:.*]] = xf.linear %[[X]], %[[W]], %[[B]] : (tensor<2x8xf16>, tensor<8x4xf16>, tensor<4xf16>) -> tensor<2x4xf16>
+// CHECK-NEXT: %[[R:.*]] = xf.rope %[[Q]] positions(%[[POS]]) theta = 1.000000e+04 interleaved : (tensor<1x4x2x8xf16>, tensor<1x4xi32>) -> tensor<1x4x2x8xf16>
+// CHECK-NEXT: %[[A:.*]] = xf.attention %[[R]], %[[Q]], %[[Q]] causal scale = 2.500000e-01 : (tensor<1x4x2x8xf16>, tensor<1x4x2x8xf16>, tensor<1x4x2x8xf16>) -> tensor<1x4x2x8xf16>
+// CHECK-NEXT: return %[[L]], %[[A]]
+func.func @generic_optional_parts(%x: tensor<2x8xf16>, %w: tensor<8x4xf16>, %b: tensor<4xf16>,
+                                  %q: tensor<1x4x2x8xf16>, %pos: tensor<1x4xi32>) -> (tensor<2x4xf16>, tensor<1x4x2x8xf16>) {
+  %0 = "xf.linear"(%x, %w, %b) : (tensor<2x8xf16>, tensor<8x4xf16>, tensor<4xf16>) -> tensor<2x4xf16>
+  %1 = "xf.rope"(%q, %pos) <{theta = 1.0e+04 : f64, interleaved}> : (tensor<1x4x2x8xf16>, tensor<1x4xi32>) -> tensor<1x4x2x8xf16>
+  %2 = "xf.attention"(%1, %q, %q) <{causal, scale = 0.25 : f64}> : (tensor<1x4x2x8xf16>, tensor<1x4x2x8xf16>, tensor<1x4x2x8xf16>) -> tensor<1x4x2x8xf16>
+  return %0, %2 : tensor<2x4xf16>, tensor<1x4x2x8xf16>
+}

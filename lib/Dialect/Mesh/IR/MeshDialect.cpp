@@ -81,8 +81,14 @@ Attribute DeviceAttr::parse(AsmParser &parser, Type) {
   FailureOr<APFloat> bandwidth = failure(), capacity = failure();
   auto parsePeak = [&]() -> ParseResult {
     std::string typeName;
+    SMLoc keyLoc = parser.getCurrentLocation();
     if (parser.parseKeywordOrString(&typeName) || parser.parseEqual())
       return failure();
+    if (llvm::any_of(peaks, [&](NamedAttribute entry) {
+          return entry.getName() == typeName;
+        }))
+      return parser.emitError(keyLoc, "duplicate peak_flops entry '")
+             << typeName << "'";
     FailureOr<APFloat> peak = parsePositiveDouble(parser);
     if (failed(peak))
       return failure();
@@ -107,9 +113,12 @@ Attribute DeviceAttr::parse(AsmParser &parser, Type) {
 
 void DeviceAttr::print(AsmPrinter &printer) const {
   raw_ostream &os = printer.getStream();
-  os << "<\"" << getName() << "\", peak_flops = {";
+  os << "<";
+  printer.printString(getName());
+  os << ", peak_flops = {";
   llvm::interleaveComma(getPeakFlops(), os, [&](NamedAttribute entry) {
-    os << entry.getName().getValue() << " = ";
+    printer.printKeywordOrString(entry.getName().getValue());
+    os << " = ";
     printDouble(os, cast<FloatAttr>(entry.getValue()).getValueAsDouble());
   });
   os << "}, memory_bandwidth = ";
@@ -154,6 +163,13 @@ std::optional<double> DeviceAttr::getPeakFlops(Type elementType) const {
 // ShardingAttr
 //===----------------------------------------------------------------------===//
 
+/// Drops trailing unsplit dimensions: `[[0], []]` and `[[0]]` say the same,
+/// so they must be the same attribute for CSE and comparisons to see it.
+static void trimTrailingUnsplitDims(SmallVectorImpl<DenseI64ArrayAttr> &axes) {
+  while (!axes.empty() && axes.back().empty())
+    axes.pop_back();
+}
+
 ShardingAttr ShardingAttr::get(MLIRContext *context, FlatSymbolRefAttr mesh,
                                ArrayRef<SmallVector<int64_t>> splitAxes,
                                ArrayRef<int64_t> partialAxes,
@@ -161,6 +177,7 @@ ShardingAttr ShardingAttr::get(MLIRContext *context, FlatSymbolRefAttr mesh,
   SmallVector<DenseI64ArrayAttr> axes;
   for (const SmallVector<int64_t> &dimAxes : splitAxes)
     axes.push_back(DenseI64ArrayAttr::get(context, dimAxes));
+  trimTrailingUnsplitDims(axes);
   return Base::get(context, mesh, axes, partialAxes, partialKind);
 }
 
@@ -209,11 +226,19 @@ Attribute ShardingAttr::parse(AsmParser &parser, Type) {
       return {};
     }
     kind = *parsedKind;
+    SMLoc axesLoc = parser.getCurrentLocation();
     if (parseAxisList(parser, partialAxes))
       return {};
+    if (partialAxes.empty()) {
+      parser.emitError(axesLoc, "expected at least one partial mesh axis; "
+                                "omit the partial clause when nothing is "
+                                "partial");
+      return {};
+    }
   }
   if (parser.parseGreater())
     return {};
+  trimTrailingUnsplitDims(splitAxes);
   return parser.getChecked<ShardingAttr>(context, mesh, splitAxes, partialAxes,
                                          kind);
 }

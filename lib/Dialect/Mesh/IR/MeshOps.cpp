@@ -12,6 +12,7 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace weft::mesh;
@@ -159,6 +160,9 @@ LogicalResult MeshOp::verify() {
     if (size <= 0)
       return emitOpError("expected positive axis sizes, got ")
              << size << " for axis " << axis;
+  if (!fitsDeviceCount(shape))
+    return emitOpError("expected at most ")
+           << kMaxMeshDevices << " devices, got shape " << shapeString(shape);
   int64_t rank = getRank();
   if (std::optional<ArrayAttr> names = getAxisNames()) {
     if (static_cast<int64_t>(names->size()) != rank)
@@ -266,11 +270,21 @@ static LogicalResult verifyDivisible(EmitErrorFn emitError, StringRef name,
                      << groupSize;
 }
 
-static RankedTensorType withDimScaled(RankedTensorType type, int64_t dim,
-                                      int64_t multiply, int64_t divide) {
+/// `type` with dimension `dim` multiplied by `multiply` and divided by
+/// `divide`, or an error when the new size overflows.
+static FailureOr<RankedTensorType> withDimScaled(EmitErrorFn emitError,
+                                                 RankedTensorType type,
+                                                 int64_t dim, int64_t multiply,
+                                                 int64_t divide) {
   SmallVector<int64_t> shape(type.getShape());
-  if (!ShapedType::isDynamic(shape[dim]))
-    shape[dim] = shape[dim] * multiply / divide;
+  if (ShapedType::isDynamic(shape[dim]))
+    return type;
+  int64_t scaled;
+  if (llvm::MulOverflow(shape[dim], multiply, scaled))
+    return emitError() << "expected dim " << dim << " of size " << shape[dim]
+                       << " times the group size " << multiply
+                       << " to fit in 64 bits";
+  shape[dim] = scaled / divide;
   return type.clone(shape);
 }
 
@@ -328,7 +342,8 @@ FailureOr<RankedTensorType> AllGatherOp::inferResultType(MeshOp mesh,
   int64_t dim = getGatherAxis();
   if (failed(verifyTensorDim(emitError, "gather_axis", dim, type)))
     return failure();
-  return withDimScaled(type, dim, mesh.getGroupSize(getMeshAxes()), 1);
+  return withDimScaled(emitError, type, dim, mesh.getGroupSize(getMeshAxes()),
+                       1);
 }
 
 LogicalResult AllGatherOp::verifySymbolUses(SymbolTableCollection &table) {
@@ -343,7 +358,7 @@ ReduceScatterOp::inferResultType(MeshOp mesh, EmitErrorFn emitError) {
   if (failed(verifyTensorDim(emitError, "scatter_axis", dim, type)) ||
       failed(verifyDivisible(emitError, "scatter_axis", type, dim, group)))
     return failure();
-  return withDimScaled(type, dim, 1, group);
+  return withDimScaled(emitError, type, dim, 1, group);
 }
 
 LogicalResult ReduceScatterOp::verifySymbolUses(SymbolTableCollection &table) {
@@ -359,7 +374,11 @@ FailureOr<RankedTensorType> AllToAllOp::inferResultType(MeshOp mesh,
       failed(verifyTensorDim(emitError, "concat_axis", concat, type)) ||
       failed(verifyDivisible(emitError, "split_axis", type, split, group)))
     return failure();
-  return withDimScaled(withDimScaled(type, split, 1, group), concat, group, 1);
+  FailureOr<RankedTensorType> scattered =
+      withDimScaled(emitError, type, split, 1, group);
+  if (failed(scattered))
+    return failure();
+  return withDimScaled(emitError, *scattered, concat, group, 1);
 }
 
 LogicalResult AllToAllOp::verifySymbolUses(SymbolTableCollection &table) {

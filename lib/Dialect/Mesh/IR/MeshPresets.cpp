@@ -125,6 +125,11 @@ weft::mesh::getMeshPreset(MLIRContext *context, StringRef name,
   }
 
   size_t rank = mesh.shape.size();
+  if (!fitsDeviceCount(mesh.shape)) {
+    emitError() << "preset '" << name << "' has more than " << kMaxMeshDevices
+                << " devices";
+    return failure();
+  }
   int64_t devices = 1;
   for (int64_t size : mesh.shape)
     devices *= size;

@@ -17,6 +17,7 @@
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallBitVector.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 
@@ -431,7 +432,12 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
     return failure();
   }
   int64_t headsKV = key.getDimSize(2);
-  if (headsKV == 0 || headsQ % headsKV != 0) {
+  if (headsKV == 0 || headsQ == 0) {
+    emit() << "expected at least one head, got " << headsQ
+           << " query and " << headsKV << " key/value heads";
+    return failure();
+  }
+  if (headsQ % headsKV != 0) {
     emit() << "expected key/value heads " << headsKV
            << " to divide query heads " << headsQ;
     return failure();
@@ -467,9 +473,23 @@ double AttentionOp::getEffectiveScale() {
 // ReshapeOp
 //===----------------------------------------------------------------------===//
 
+/// The element count of a static shape, or nothing when it overflows.
+static std::optional<int64_t> elementCount(ArrayRef<int64_t> shape) {
+  int64_t count = 1;
+  for (int64_t size : shape)
+    if (llvm::MulOverflow(count, size, count))
+      return std::nullopt;
+  return count;
+}
+
 LogicalResult ReshapeOp::verify() {
   RankedTensorType input = getInput().getType();
   RankedTensorType result = getResult().getType();
+  for (auto [name, type] : {std::pair{"input", input}, {"result", result}})
+    if (!elementCount(type.getShape()))
+      return emitOpError("expected the ")
+             << name << " element count to fit in 64 bits, got shape "
+             << shapeStr(type.getShape());
   if (input.getElementType() != result.getElementType())
     return emitOpError("expected result element type ")
            << input.getElementType() << " (the input's), got "

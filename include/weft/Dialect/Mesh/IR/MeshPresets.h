@@ -18,6 +18,23 @@
 
 namespace weft::mesh {
 
+/// The largest mesh Weft accepts. Device counts, group sizes and ranks are
+/// 32-bit in the runtime (MPI, NCCL), and products of axis sizes must never
+/// overflow.
+constexpr int64_t kMaxMeshDevices = (int64_t(1) << 31) - 1;
+
+/// True when the product of `shape`'s sizes (all positive) is at most
+/// kMaxMeshDevices.
+inline bool fitsDeviceCount(llvm::ArrayRef<int64_t> shape) {
+  int64_t devices = 1;
+  for (int64_t size : shape) {
+    if (size <= 0 || size > kMaxMeshDevices / devices)
+      return false;
+    devices *= size;
+  }
+  return true;
+}
+
 /// Everything a `mesh.mesh` declares besides its symbol name.
 struct MeshDescription {
   llvm::SmallVector<int64_t> shape;
