@@ -2,8 +2,9 @@
 //
 // Type inference runs before an op exists (in builders and parsers) and again
 // inside the op's verifier. Both report through this emitter so that one
-// piece of shape logic produces the same "'xf.linear' op ..." messages that
-// emitOpError would, whichever path reaches it.
+// piece of shape logic produces the same "'xf.linear' op ..." message text
+// as emitOpError, whichever path reaches it (without emitOpError's note
+// that prints the operation, which may not exist yet).
 //
 //===----------------------------------------------------------------------===//
 

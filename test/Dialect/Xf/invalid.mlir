@@ -10,7 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 func.func @dynamic_shape(%x: tensor<?x4xf32>) {
-  // expected-error @+1 {{'xf.silu' op operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values, but got 'tensor<?x4xf32>'}}
+  // expected-error @+1 {{'xf.silu' op operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values without encoding, but got 'tensor<?x4xf32>'}}
   %0 = xf.silu %x : (tensor<?x4xf32>) -> tensor<?x4xf32>
   return
 }
@@ -18,7 +18,7 @@ func.func @dynamic_shape(%x: tensor<?x4xf32>) {
 // -----
 
 func.func @integer_where_float_required(%x: tensor<4xi32>) {
-  // expected-error @+1 {{'xf.silu' op operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values, but got 'tensor<4xi32>'}}
+  // expected-error @+1 {{'xf.silu' op operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values without encoding, but got 'tensor<4xi32>'}}
   %0 = xf.silu %x : (tensor<4xi32>) -> tensor<4xi32>
   return
 }
@@ -26,7 +26,7 @@ func.func @integer_where_float_required(%x: tensor<4xi32>) {
 // -----
 
 func.func @integer_weight(%x: tensor<2x8xf32>, %w: tensor<8x4xi32>) {
-  // expected-error @+1 {{'xf.linear' op operand #1 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values, but got 'tensor<8x4xi32>'}}
+  // expected-error @+1 {{'xf.linear' op operand #1 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values without encoding, but got 'tensor<8x4xi32>'}}
   %0 = xf.linear %x, %w : (tensor<2x8xf32>, tensor<8x4xi32>) -> tensor<2x4xf32>
   return
 }
@@ -34,7 +34,7 @@ func.func @integer_weight(%x: tensor<2x8xf32>, %w: tensor<8x4xi32>) {
 // -----
 
 func.func @vector_operand(%x: vector<4xf32>) {
-  // expected-error @+1 {{'xf.gelu' op operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values, but got 'vector<4xf32>'}}
+  // expected-error @+1 {{'xf.gelu' op operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values without encoding, but got 'vector<4xf32>'}}
   %0 = xf.gelu %x : (vector<4xf32>) -> vector<4xf32>
   return
 }
@@ -42,7 +42,7 @@ func.func @vector_operand(%x: vector<4xf32>) {
 // -----
 
 func.func @f8_element_type(%x: tensor<4xf8E4M3FN>) {
-  // expected-error @+1 {{'xf.softmax' op operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values, but got 'tensor<4xf8E4M3FN>'}}
+  // expected-error @+1 {{'xf.softmax' op operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values without encoding, but got 'tensor<4xf8E4M3FN>'}}
   %0 = xf.softmax %x dim = 0 : (tensor<4xf8E4M3FN>) -> tensor<4xf8E4M3FN>
   return
 }
@@ -50,7 +50,7 @@ func.func @f8_element_type(%x: tensor<4xf8E4M3FN>) {
 // -----
 
 func.func @float_ids(%table: tensor<10x4xf32>, %ids: tensor<2xf32>) {
-  // expected-error @+1 {{'xf.embedding' op operand #1 must be statically shaped tensor of 32-bit signless integer or 64-bit signless integer values, but got 'tensor<2xf32>'}}
+  // expected-error @+1 {{'xf.embedding' op operand #1 must be statically shaped tensor of 32-bit signless integer or 64-bit signless integer values without encoding, but got 'tensor<2xf32>'}}
   %0 = xf.embedding %table[%ids] : (tensor<10x4xf32>, tensor<2xf32>) -> tensor<2x4xf32>
   return
 }
@@ -58,7 +58,7 @@ func.func @float_ids(%table: tensor<10x4xf32>, %ids: tensor<2xf32>) {
 // -----
 
 func.func @i16_ids(%table: tensor<10x4xf32>, %ids: tensor<2xi16>) {
-  // expected-error @+1 {{'xf.embedding' op operand #1 must be statically shaped tensor of 32-bit signless integer or 64-bit signless integer values, but got 'tensor<2xi16>'}}
+  // expected-error @+1 {{'xf.embedding' op operand #1 must be statically shaped tensor of 32-bit signless integer or 64-bit signless integer values without encoding, but got 'tensor<2xi16>'}}
   %0 = xf.embedding %table[%ids] : (tensor<10x4xf32>, tensor<2xi16>) -> tensor<2x4xf32>
   return
 }
@@ -66,7 +66,7 @@ func.func @i16_ids(%table: tensor<10x4xf32>, %ids: tensor<2xi16>) {
 // -----
 
 func.func @integer_result(%table: tensor<10x4xf32>, %ids: tensor<2xi32>) {
-  // expected-error @+1 {{'xf.embedding' op result #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values, but got 'tensor<2x4xi32>'}}
+  // expected-error @+1 {{'xf.embedding' op result #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values without encoding, but got 'tensor<2x4xi32>'}}
   %0 = xf.embedding %table[%ids] : (tensor<10x4xf32>, tensor<2xi32>) -> tensor<2x4xi32>
   return
 }
@@ -74,7 +74,7 @@ func.func @integer_result(%table: tensor<10x4xf32>, %ids: tensor<2xi32>) {
 // -----
 
 func.func @float_positions(%x: tensor<1x4x2x8xf32>, %pos: tensor<1x4xf32>) {
-  // expected-error @+1 {{'xf.rope' op operand #1 must be statically shaped tensor of 32-bit signless integer or 64-bit signless integer values, but got 'tensor<1x4xf32>'}}
+  // expected-error @+1 {{'xf.rope' op operand #1 must be statically shaped tensor of 32-bit signless integer or 64-bit signless integer values without encoding, but got 'tensor<1x4xf32>'}}
   %0 = xf.rope %x positions(%pos) theta = 1.0e+04 : (tensor<1x4x2x8xf32>, tensor<1x4xf32>) -> tensor<1x4x2x8xf32>
   return
 }
@@ -83,7 +83,7 @@ func.func @float_positions(%x: tensor<1x4x2x8xf32>, %pos: tensor<1x4xf32>) {
 
 // Shape ops take any element type, but still only static shapes.
 func.func @unranked_reshape(%x: tensor<*xf32>) {
-  // expected-error @+1 {{'xf.reshape' op operand #0 must be statically shaped tensor of any type values, but got 'tensor<*xf32>'}}
+  // expected-error @+1 {{'xf.reshape' op operand #0 must be statically shaped tensor of any type values without encoding, but got 'tensor<*xf32>'}}
   %0 = "xf.reshape"(%x) : (tensor<*xf32>) -> tensor<4xf32>
   return
 }
@@ -91,7 +91,7 @@ func.func @unranked_reshape(%x: tensor<*xf32>) {
 // -----
 
 func.func @dynamic_reshape_result(%x: tensor<4xf32>) {
-  // expected-error @+1 {{'xf.reshape' op result #0 must be statically shaped tensor of any type values, but got 'tensor<?xf32>'}}
+  // expected-error @+1 {{'xf.reshape' op result #0 must be statically shaped tensor of any type values without encoding, but got 'tensor<?xf32>'}}
   %0 = xf.reshape %x : tensor<4xf32> -> tensor<?xf32>
   return
 }
@@ -946,5 +946,48 @@ func.func @reshape_count_overflow(%x: tensor<4294967296x4294967296xf32>) {
 func.func @attention_zero_query_heads(%q: tensor<1x4x0x8xf32>, %k: tensor<1x4x2x8xf32>) {
   // expected-error @+1 {{'xf.attention' op expected at least one head, got 0 query and 2 key/value heads}}
   %0 = xf.attention %q, %k, %k : (tensor<1x4x0x8xf32>, tensor<1x4x2x8xf32>, tensor<1x4x2x8xf32>) -> tensor<1x4x0x8xf32>
+  return
+}
+
+// -----
+
+// Concatenated sizes that overflow 64 bits are an error, not a wrapped size.
+func.func @concat_overflow(%x: tensor<9223372036854775807xf32>, %y: tensor<4xf32>) {
+  // expected-error @+1 {{'xf.concat' op expected the concatenated size along dim 0 to fit in 64 bits}}
+  %0 = xf.concat %x, %y dim = 0 : (tensor<9223372036854775807xf32>, tensor<4xf32>) -> tensor<1xf32>
+  return
+}
+
+// -----
+
+func.func @split_overflow(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'xf.split' op expected result sizes along dim 0 to sum to 4 (the input's), got a sum beyond 64 bits}}
+  %0:3 = xf.split %x dim = 0 : tensor<4xf32> -> tensor<9223372036854775807xf32>, tensor<9223372036854775807xf32>, tensor<6xf32>
+  return
+}
+
+// -----
+
+func.func @attention_zero_head_dim(%q: tensor<1x4x2x0xf32>) {
+  // expected-error @+1 {{'xf.attention' op expected a positive head dim (query dim 3), got 0}}
+  %0 = xf.attention %q, %q, %q : (tensor<1x4x2x0xf32>, tensor<1x4x2x0xf32>, tensor<1x4x2x0xf32>) -> tensor<1x4x2x0xf32>
+  return
+}
+
+// -----
+
+// Encoded tensors (e.g. sparse layouts) are not xf operands.
+func.func @encoded_operand(%x: tensor<2x3xf32, "a">) {
+  // expected-error @+1 {{'xf.transpose' op operand #0 must be statically shaped tensor of any type values without encoding, but got 'tensor<2x3xf32, "a">'}}
+  %0 = xf.transpose %x permutation = [1, 0] : (tensor<2x3xf32, "a">) -> tensor<3x2xf32>
+  return
+}
+
+// -----
+
+// A zero-sized dimension makes the count 0 however large the others are.
+func.func @reshape_empty(%x: tensor<9223372036854775807x2x0xf32>) {
+  // expected-error @+1 {{'xf.reshape' op expected result with 0 elements (input shape 9223372036854775807x2x0), got 1 (shape 1)}}
+  %0 = xf.reshape %x : tensor<9223372036854775807x2x0xf32> -> tensor<1xf32>
   return
 }

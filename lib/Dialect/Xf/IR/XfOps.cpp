@@ -418,6 +418,10 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
            << value.getDimSize(0);
     return failure();
   }
+  if (headDim < 1) {
+    emit() << "expected a positive head dim (query dim 3), got " << headDim;
+    return failure();
+  }
   if (key.getDimSize(3) != headDim) {
     emit() << "expected key head dim (dim 3) to be " << headDim
            << " (the query's), got " << key.getDimSize(3);
@@ -475,6 +479,8 @@ double AttentionOp::getEffectiveScale() {
 
 /// The element count of a static shape, or nothing when it overflows.
 static std::optional<int64_t> elementCount(ArrayRef<int64_t> shape) {
+  if (llvm::is_contained(shape, 0))
+    return 0;
   int64_t count = 1;
   for (int64_t size : shape)
     if (llvm::MulOverflow(count, size, count))
@@ -494,12 +500,13 @@ LogicalResult ReshapeOp::verify() {
     return emitOpError("expected result element type ")
            << input.getElementType() << " (the input's), got "
            << result.getElementType();
-  if (input.getNumElements() != result.getNumElements())
+  int64_t inputCount = *elementCount(input.getShape());
+  int64_t resultCount = *elementCount(result.getShape());
+  if (inputCount != resultCount)
     return emitOpError("expected result with ")
-           << input.getNumElements() << " elements (input shape "
-           << shapeStr(input.getShape()) << "), got "
-           << result.getNumElements() << " (shape "
-           << shapeStr(result.getShape()) << ")";
+           << inputCount << " elements (input shape "
+           << shapeStr(input.getShape()) << "), got " << resultCount
+           << " (shape " << shapeStr(result.getShape()) << ")";
   return success();
 }
 
@@ -559,7 +566,7 @@ OpFoldResult TransposeOp::fold(FoldAdaptor) {
         return false;
     return true;
   };
-  if (isIdentity(perm))
+  if (isIdentity(perm) && getInput().getType() == getType())
     return getInput();
   // transpose(transpose(x, inner), outer) == transpose(x, inner ∘ outer).
   if (auto producer = getInput().getDefiningOp<TransposeOp>()) {
@@ -567,8 +574,11 @@ OpFoldResult TransposeOp::fold(FoldAdaptor) {
     Shape composed;
     for (int64_t p : perm)
       composed.push_back(inner[p]);
-    if (isIdentity(composed))
+    if (isIdentity(composed)) {
+      if (producer.getInput().getType() != getType())
+        return {};
       return producer.getInput();
+    }
     setPermutation(composed);
     getInputMutable().assign(producer.getInput());
     return getResult();
@@ -601,7 +611,10 @@ LogicalResult SplitOp::verify() {
                << name << " dim " << d << " to be " << input.getDimSize(d)
                << " (the input's), got " << result.getDimSize(d);
     }
-    total += result.getDimSize(dim);
+    if (llvm::AddOverflow(total, result.getDimSize(dim), total))
+      return emitOpError("expected result sizes along dim ")
+             << dim << " to sum to " << input.getDimSize(dim)
+             << " (the input's), got a sum beyond 64 bits";
   }
   if (total != input.getDimSize(dim))
     return emitOpError("expected result sizes along dim ")
@@ -650,7 +663,11 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
         return failure();
       }
     }
-    shape[dim] += input.getDimSize(dim);
+    if (llvm::AddOverflow(shape[dim], input.getDimSize(dim), shape[dim])) {
+      emit() << "expected the concatenated size along dim " << dim
+             << " to fit in 64 bits";
+      return failure();
+    }
   }
   types.push_back(RankedTensorType::get(shape, first.getElementType()));
   return success();

@@ -60,8 +60,16 @@ def Xf_GeluApproximationAttr
 
 // Tensor constraints. Shapes are static: Weft compiles ahead of time and its
 // cost model and partitioner reason about exact sizes.
-def Xf_FloatTensor : StaticShapeTensorOf<[F16, BF16, F32, F64]>;
-def Xf_IndexTensor : StaticShapeTensorOf<[I32, I64]>;
-def Xf_AnyTensor : StaticShapeTensorOf<[AnyType]>;
+// Plain tensors: no encoding, since xf ops define results by shape alone
+// and an encoding (e.g. a sparse layout) would not survive them.
+class Xf_PlainTensorOf<list<Type> allowedTypes>
+    : Type<And<[StaticShapeTensorOf<allowedTypes>.predicate,
+                CPred<"!::llvm::cast<::mlir::RankedTensorType>($_self).getEncoding()">]>,
+           StaticShapeTensorOf<allowedTypes>.summary # " without encoding",
+           "::mlir::RankedTensorType">;
+
+def Xf_FloatTensor : Xf_PlainTensorOf<[F16, BF16, F32, F64]>;
+def Xf_IndexTensor : Xf_PlainTensorOf<[I32, I64]>;
+def Xf_AnyTensor : Xf_PlainTensorOf<[AnyType]>;
 
 #endif // WEFT_DIALECT_XF_IR_XFBASE_TD

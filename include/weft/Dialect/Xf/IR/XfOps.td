@@ -28,7 +28,7 @@ def Xf_EmbeddingOp : Xf_InferredOp<"embedding"> {
   let summary = "Gathers rows of an embedding table";
   let description = [{
     Looks up one row of `table` (`[V, D]`: vocabulary, width) per index in
-    `ids` (any rank, integer). The result has the shape of `ids` followed by
+    `ids` (any rank, `i32` or `i64`). The result has the shape of `ids` followed by
     `D`: for token ids `[B, S]` it is `[B, S, D]`. Indices outside `[0, V)`
     are undefined behaviour at run time; the runtime validates inputs it
     reads from files.
@@ -104,7 +104,8 @@ def Xf_LayerNormOp : Xf_InferredOp<"layer_norm"> {
     With `D` the last dimension of `input` and mean and variance (biased,
     divided by `D`) taken over it:
     `result = (input - mean) / sqrt(var + epsilon) * gamma + beta`.
-    `gamma` and `beta` are `[D]`. The result has the input's type.
+    `gamma` and `beta` are `[D]`; `epsilon` is positive and finite. The
+    result has the input's type.
 
     ```mlir
     %n = xf.layer_norm %x, %g, %b epsilon = 1.0e-05
@@ -125,7 +126,8 @@ def Xf_RmsNormOp : Xf_InferredOp<"rms_norm"> {
   let description = [{
     With `D` the last dimension of `input`:
     `result = input / sqrt(mean(input^2) + epsilon) * gamma`, the mean taken
-    over the last dimension. `gamma` is `[D]`. The result has the input's type.
+    over the last dimension. `gamma` is `[D]`; `epsilon` is positive and
+    finite. The result has the input's type.
 
     ```mlir
     %n = xf.rms_norm %x, %g epsilon = 1.0e-06
@@ -237,7 +239,7 @@ def Xf_RopeOp : Xf_InferredOp<"rope"> {
     Rotates pairs of features of `input` (`[B, S, H, D]`, `D` even) by an
     angle proportional to the token's position: for pair index
     `i in [0, D/2)` the frequency is `theta^(-2i/D)` and the angle is
-    `position · frequency`.
+    `position · frequency`; `theta` is positive and finite.
 
     Pairs are `(i, i + D/2)` (the "rotate half" convention of GPT-NeoX and
     Hugging Face's Llama) unless `interleaved` is set, in which case they are
@@ -272,7 +274,8 @@ def Xf_AttentionOp : Xf_InferredOp<"attention"> {
 
     with `g = h / (Hq / Hkv)`: `Hkv` must divide `Hq`. `Hkv == Hq` is
     multi-head attention, `Hkv < Hq` grouped-query attention (`Hkv == 1`:
-    multi-query). `scale` defaults to `1 / sqrt(D)`.
+    multi-query). Head counts and `D` are at least 1. `scale`, positive and
+    finite, defaults to `1 / sqrt(D)`.
 
     With `causal`, query `i` sees keys `j <= i + (Skv - Sq)`: the mask is
     aligned to the bottom right, so that with a cache of earlier keys the last
