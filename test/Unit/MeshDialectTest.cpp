@@ -8,16 +8,10 @@
 
 #include "weft/Dialect/Mesh/IR/MeshOps.h"
 #include "weft/Dialect/Mesh/IR/MeshPresets.h"
-#include "weft/InitAllDialects.h"
+#include "WeftTestSupport.h"
 
 #include "mlir/AsmParser/AsmParser.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
-#include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/Parser/Parser.h"
-
-#include <gtest/gtest.h>
 
 #include <random>
 
@@ -27,31 +21,8 @@ using namespace weft::mesh;
 
 namespace {
 
-class MeshDialectTest : public ::testing::Test {
-protected:
-  MeshDialectTest() {
-    DialectRegistry registry;
-    weft::registerAllDialects(registry);
-    registry.insert<func::FuncDialect>();
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-  }
-
-  /// Collects the messages of diagnostics emitted while it lives.
-  struct Messages {
-    explicit Messages(MLIRContext &context)
-        : handler(&context, [this](Diagnostic &diag) {
-            texts.push_back(diag.str());
-            return success();
-          }) {}
-    std::vector<std::string> texts;
-    ScopedDiagnosticHandler handler;
-  };
-
-  InFlightDiagnostic emit() { return emitError(UnknownLoc::get(&context)); }
-
-  MLIRContext context;
-};
+using MeshDialectTest = weft::test::WeftTest;
+using weft::test::DiagnosticCollector;
 
 TEST_F(MeshDialectTest, TwoNodePresetPutsInfiniBandOnTheNodeAxis) {
   FailureOr<MeshDescription> mesh =
@@ -85,23 +56,23 @@ TEST_F(MeshDialectTest, CpuPresetTakesAnyShape) {
 }
 
 TEST_F(MeshDialectTest, NVLinkPresetRejectsMoreThanOneNode) {
-  Messages messages(context);
+  DiagnosticCollector diagnostics(context);
   EXPECT_TRUE(failed(
       getMeshPreset(&context, "16xH100-NVLink", [&] { return emit(); })));
-  ASSERT_EQ(messages.texts.size(), 1u);
-  EXPECT_NE(messages.texts[0].find("has 16 devices but NVLink connects at "
+  ASSERT_EQ(diagnostics.messages.size(), 1u);
+  EXPECT_NE(diagnostics.messages[0].find("has 16 devices but NVLink connects at "
                                    "most 8"),
             std::string::npos)
-      << messages.texts[0];
+      << diagnostics.messages[0];
 }
 
 TEST_F(MeshDialectTest, UnknownPresetListsFamilies) {
-  Messages messages(context);
+  DiagnosticCollector diagnostics(context);
   EXPECT_TRUE(
       failed(getMeshPreset(&context, "8xA100", [&] { return emit(); })));
-  ASSERT_EQ(messages.texts.size(), 1u);
+  ASSERT_EQ(diagnostics.messages.size(), 1u);
   for (StringRef family : getMeshPresetFamilies())
-    EXPECT_NE(messages.texts[0].find(family.str()), std::string::npos);
+    EXPECT_NE(diagnostics.messages[0].find(family.str()), std::string::npos);
 }
 
 TEST_F(MeshDialectTest, DoublesPrintShortAndParseBackExactly) {
@@ -131,13 +102,13 @@ TEST_F(MeshDialectTest, ShardingChecksAxesAgainstMeshAndTensor) {
   EXPECT_FALSE(sharding.isFullyReplicated());
   EXPECT_TRUE(ShardingAttr::get(&context, mesh, {{}, {}}).isFullyReplicated());
 
-  Messages messages(context);
+  DiagnosticCollector diagnostics(context);
   EXPECT_TRUE(succeeded(sharding.verifyFor([&] { return emit(); }, 2, 3)));
   EXPECT_TRUE(failed(sharding.verifyFor([&] { return emit(); }, 1, 3)));
   EXPECT_TRUE(failed(sharding.verifyFor([&] { return emit(); }, 2, 2)));
-  ASSERT_EQ(messages.texts.size(), 2u);
-  EXPECT_EQ(messages.texts[0], "expected mesh axes in [0, 1) for @m, got 1");
-  EXPECT_EQ(messages.texts[1],
+  ASSERT_EQ(diagnostics.messages.size(), 2u);
+  EXPECT_EQ(diagnostics.messages[0], "expected mesh axes in [0, 1) for @m, got 1");
+  EXPECT_EQ(diagnostics.messages[1],
             "expected at most 2 split dims (the tensor's rank), got 3");
 
   // An axis may appear once across split and partial axes.
@@ -149,15 +120,14 @@ TEST_F(MeshDialectTest, ShardingChecksAxesAgainstMeshAndTensor) {
 }
 
 TEST_F(MeshDialectTest, CollectiveResultShapesFollowGroupSize) {
-  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(R"mlir(
+  OwningOpRef<ModuleOp> module = parse(R"mlir(
     mesh.mesh @m(preset = "2x4xCPU")
     func.func @f(%x: tensor<8x6xf32>) -> tensor<8x6xf32> {
       %g = mesh.all_gather %x on @m mesh_axes = [0, 1] gather_axis = 1 : tensor<8x6xf32> -> tensor<8x48xf32>
       %s = mesh.reduce_scatter %x on @m mesh_axes = [1] scatter_axis = 0 : tensor<8x6xf32> -> tensor<2x6xf32>
       %a = mesh.all_to_all %x on @m mesh_axes = [0] split_axis = 0 concat_axis = 1 : tensor<8x6xf32> -> tensor<4x12xf32>
       return %x : tensor<8x6xf32>
-    })mlir",
-                                                             ParserConfig(&context));
+    })mlir");
   ASSERT_TRUE(module);
   auto meshOp = cast<MeshOp>(&module->getBody()->front());
   EXPECT_EQ(meshOp.getNumDevices(), 8);

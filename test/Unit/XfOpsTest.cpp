@@ -6,34 +6,21 @@
 //===----------------------------------------------------------------------===//
 
 #include "weft/Dialect/Xf/IR/XfOps.h"
-#include "weft/InitAllDialects.h"
+#include "WeftTestSupport.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
-#include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
-#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
-
-#include <gtest/gtest.h>
 
 using namespace mlir;
 using namespace weft;
 
 namespace {
 
-class XfOpsTest : public ::testing::Test {
+class XfOpsTest : public weft::test::WeftTest {
 protected:
-  XfOpsTest() {
-    DialectRegistry registry;
-    weft::registerAllDialects(registry);
-    registry.insert<func::FuncDialect>();
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-    builder.setInsertionPointToStart(&block);
-  }
+  XfOpsTest() { builder.setInsertionPointToStart(&block); }
 
   /// A block argument of the given shape, to build ops on.
   Value argument(ArrayRef<int64_t> shape, Type elementType) {
@@ -43,8 +30,7 @@ protected:
 
   /// Parses `source`, runs the canonicalizer and prints the result.
   std::string canonicalize(StringRef source) {
-    OwningOpRef<ModuleOp> module =
-        parseSourceString<ModuleOp>(source, ParserConfig(&context));
+    OwningOpRef<ModuleOp> module = parse(source);
     EXPECT_TRUE(module);
     if (!module)
       return "";
@@ -57,7 +43,6 @@ protected:
     return text;
   }
 
-  MLIRContext context;
   Block block;
   Location loc = UnknownLoc::get(&context);
   OpBuilder builder{&context};
@@ -97,11 +82,7 @@ TEST_F(XfOpsTest, InferenceWithoutLocationFailsSilently) {
   // type be?") must answer failure without reporting anything.
   Value x = argument({2, 16, 768}, f32);
   Value w = argument({512, 3072}, f32);
-  int diagnostics = 0;
-  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &) {
-    ++diagnostics;
-    return success();
-  });
+  weft::test::DiagnosticCollector diagnostics(context);
   // Built with an explicit result type, which skips inference.
   auto linear = xf::LinearOp::create(
       builder, loc, RankedTensorType::get({2, 16, 3072}, f32), x, w, Value());
@@ -109,28 +90,28 @@ TEST_F(XfOpsTest, InferenceWithoutLocationFailsSilently) {
   SmallVector<Type> types;
   EXPECT_TRUE(failed(xf::LinearOp::inferReturnTypes(&context, std::nullopt,
                                                     adaptor, types)));
-  EXPECT_EQ(diagnostics, 0);
+  EXPECT_TRUE(diagnostics.messages.empty());
   // With a location the same query explains itself.
   EXPECT_TRUE(
       failed(xf::LinearOp::inferReturnTypes(&context, loc, adaptor, types)));
-  EXPECT_EQ(diagnostics, 1);
+  ASSERT_EQ(diagnostics.messages.size(), 1u);
+  EXPECT_EQ(diagnostics.messages[0],
+            "'xf.linear' op expected weight dim 0 (in features) to be 768 "
+            "(the input's last dim), got 512");
 }
 
 TEST_F(XfOpsTest, VerifierNamesOperandAndBothSizes) {
-  std::string message;
-  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
-    message = diag.str();
-    return success();
-  });
-  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(R"mlir(
+  weft::test::DiagnosticCollector diagnostics(context);
+  OwningOpRef<ModuleOp> module = parse(R"mlir(
     func.func @f(%x: tensor<4x64xf32>, %w: tensor<32x8xf32>) -> tensor<4x8xf32> {
       %y = xf.linear %x, %w : (tensor<4x64xf32>, tensor<32x8xf32>) -> tensor<4x8xf32>
       return %y : tensor<4x8xf32>
-    })mlir",
-                                                             ParserConfig(&context));
+    })mlir");
   EXPECT_FALSE(module);
-  EXPECT_EQ(message, "'xf.linear' op expected weight dim 0 (in features) to be "
-                     "64 (the input's last dim), got 32");
+  ASSERT_EQ(diagnostics.messages.size(), 1u);
+  EXPECT_EQ(diagnostics.messages[0],
+            "'xf.linear' op expected weight dim 0 (in features) to be 64 "
+            "(the input's last dim), got 32");
 }
 
 TEST_F(XfOpsTest, TransposeOfTransposeComposes) {

@@ -160,7 +160,7 @@ LogicalResult MeshOp::verify() {
     if (size <= 0)
       return emitOpError("expected positive axis sizes, got ")
              << size << " for axis " << axis;
-  if (!fitsDeviceCount(shape))
+  if (!getDeviceCount(shape))
     return emitOpError("expected at most ")
            << kMaxMeshDevices << " devices, got shape " << shapeString(shape);
   int64_t rank = getRank();
@@ -184,8 +184,10 @@ LogicalResult MeshOp::verify() {
   return success();
 }
 
-int64_t MeshOp::getNumDevices() { return getGroupSize(llvm::to_vector(
-    llvm::seq<int64_t>(0, getRank()))); }
+int64_t MeshOp::getNumDevices() {
+  // The verifier bounds the count, so the product is known to fit.
+  return getDeviceCount(getShape()).value_or(0);
+}
 
 std::string MeshOp::getAxisName(int64_t axis) {
   if (std::optional<ArrayAttr> names = getAxisNames())

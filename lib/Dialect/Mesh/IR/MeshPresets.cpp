@@ -125,22 +125,19 @@ weft::mesh::getMeshPreset(MLIRContext *context, StringRef name,
   }
 
   size_t rank = mesh.shape.size();
-  if (!fitsDeviceCount(mesh.shape)) {
+  std::optional<int64_t> devices = getDeviceCount(mesh.shape);
+  if (!devices) {
     emitError() << "preset '" << name << "' has more than " << kMaxMeshDevices
                 << " devices";
     return failure();
   }
-  int64_t devices = 1;
-  for (int64_t size : mesh.shape)
-    devices *= size;
-  MLIRContext *ctx = context;
   auto link = [&](double bandwidth, double latency) {
-    return LinkAttr::get(ctx, APFloat(bandwidth), APFloat(latency));
+    return LinkAttr::get(context, APFloat(bandwidth), APFloat(latency));
   };
   switch (family->fabric) {
   case Fabric::NVLink:
-    if (devices > kGPUsPerNode) {
-      emitError() << "preset '" << name << "' has " << devices
+    if (*devices > kGPUsPerNode) {
+      emitError() << "preset '" << name << "' has " << *devices
                   << " devices but NVLink connects at most " << kGPUsPerNode
                   << " (one node); use an -IB family for several nodes";
       return failure();

@@ -92,8 +92,11 @@ def Mesh_ShardingAttr : Mesh_Attr<"Sharding", "sharding"> {
     0 split over axes `a` and `b` jointly, dimension 1 whole, dimension 2 split
     over `c`). Dimensions past the end of the list are not split. The
     optional `partial` clause lists mesh axes along which every device holds a
-    partial value still to be reduced with the given kind. A mesh axis
-    appears at most once in a sharding.
+    partial value still to be reduced with the given kind (the list is never
+    empty). A mesh axis appears at most once in a sharding. Trailing
+    unsplit dimensions are dropped, so `[[0], []]` and `[[0]]` are the same
+    attribute. A split need not divide its dimension evenly: the
+    annotation states intent, and the partitioner decides how to cut it.
 
     The mesh is a symbol reference; the ops that use a sharding check its
     axes against the mesh and the tensor.

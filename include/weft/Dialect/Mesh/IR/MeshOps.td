@@ -23,7 +23,8 @@ def Mesh_MeshOp : Mesh_Op<"mesh", [Symbol]> {
   let description = [{
     Declares a mesh: its `shape` (devices per axis), optionally the axis
     names, the `device` every position holds and one `link` per axis.
-    Axis names default to `axis0`, `axis1`, ... The hardware is optional for
+    Axis names default to `axis0`, `axis1`, ... A mesh has at most 2^31 - 1
+    devices (ranks are 32-bit in MPI and NCCL). The hardware is optional for
     parsing and partitioning; the cost model requires it.
 
     ```mlir

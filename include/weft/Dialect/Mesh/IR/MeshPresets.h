@@ -14,6 +14,7 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <optional>
 #include <string>
 
 namespace weft::mesh {
@@ -23,16 +24,17 @@ namespace weft::mesh {
 /// overflow.
 constexpr int64_t kMaxMeshDevices = (int64_t(1) << 31) - 1;
 
-/// True when the product of `shape`'s sizes (all positive) is at most
+/// The number of devices of a mesh of `shape` (the product of its sizes), or
+/// nothing when a size is not positive or the product exceeds
 /// kMaxMeshDevices.
-inline bool fitsDeviceCount(llvm::ArrayRef<int64_t> shape) {
+inline std::optional<int64_t> getDeviceCount(llvm::ArrayRef<int64_t> shape) {
   int64_t devices = 1;
   for (int64_t size : shape) {
     if (size <= 0 || size > kMaxMeshDevices / devices)
-      return false;
+      return std::nullopt;
     devices *= size;
   }
-  return true;
+  return devices;
 }
 
 /// Everything a `mesh.mesh` declares besides its symbol name.

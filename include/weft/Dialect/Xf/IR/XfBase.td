@@ -25,7 +25,8 @@ def Xf_Dialect : Dialect {
 
     Conventions shared by every op:
 
-    * Tensors are ranked and statically shaped. Floating-point ops accept
+    * Tensors are ranked, statically shaped and carry no encoding; sizes and
+      element counts fit in 64 bits. Floating-point ops accept
       `f16`, `bf16`, `f32` and `f64`; all floating operands of one op share one
       element type.
     * Activations are laid out batch first: `[B, S, ...]` with `B` the batch
