@@ -29,3 +29,38 @@ void XfDialect::initialize() {
 #include "weft/Dialect/Xf/IR/XfAttrs.cpp.inc"
       >();
 }
+
+/// xf.name must be a non-empty string; xf.role "weight" or "input".
+static LogicalResult verifyValueAttribute(Operation *op, NamedAttribute attr,
+                                          bool isArgument) {
+  StringRef name = attr.getName().getValue();
+  if (name == XfDialect::kNameAttrName) {
+    auto str = dyn_cast<StringAttr>(attr.getValue());
+    if (!str || str.getValue().empty())
+      return op->emitError("expected '")
+             << name << "' to be a non-empty string, got " << attr.getValue();
+    return success();
+  }
+  if (name == XfDialect::kRoleAttrName && isArgument) {
+    auto str = dyn_cast<StringAttr>(attr.getValue());
+    if (!str || (str.getValue() != "weight" && str.getValue() != "input"))
+      return op->emitError("expected '")
+             << name << "' to be \"weight\" or \"input\", got "
+             << attr.getValue();
+    return success();
+  }
+  return op->emitError("unknown xf attribute '")
+         << name << "' on a function " << (isArgument ? "argument" : "result");
+}
+
+LogicalResult XfDialect::verifyRegionArgAttribute(Operation *op, unsigned,
+                                                  unsigned,
+                                                  NamedAttribute attr) {
+  return verifyValueAttribute(op, attr, /*isArgument=*/true);
+}
+
+LogicalResult XfDialect::verifyRegionResultAttribute(Operation *op, unsigned,
+                                                     unsigned,
+                                                     NamedAttribute attr) {
+  return verifyValueAttribute(op, attr, /*isArgument=*/false);
+}

@@ -38,8 +38,26 @@ def Xf_Dialect : Dialect {
       `nn.Linear`) is transposed when it is loaded, not in the graph.
     * Normalizations and softmax reduce over one dimension, the last for the
       norms.
+
+    Entry functions name their values for the runtime with two attributes:
+    `xf.name` (a non-empty string) on arguments and results, the key under
+    which a weight is found in a `.safetensors` file or an output is
+    reported; and `xf.role` on arguments, `"weight"` (bound from the
+    weights file) or `"input"` (given per call, the default).
+
+    ```mlir
+    func.func @forward(%ids: tensor<1x16xi32> {xf.name = "input_ids", xf.role = "input"},
+                       %wte: tensor<512x64xf32> {xf.name = "transformer.wte.weight", xf.role = "weight"})
+        -> (tensor<1x16x64xf32> {xf.name = "hidden"})
+    ```
   }];
   let useDefaultAttributePrinterParser = 1;
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
+  let extraClassDeclaration = [{
+    static constexpr llvm::StringLiteral kNameAttrName = "xf.name";
+    static constexpr llvm::StringLiteral kRoleAttrName = "xf.role";
+  }];
 }
 
 class Xf_Op<string mnemonic, list<Trait> traits = []>

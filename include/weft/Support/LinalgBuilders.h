@@ -1,0 +1,82 @@
+//===- LinalgBuilders.h - Small builders for linalg on static tensors -----===//
+//
+// The xf lowerings (XfToLinalg, LowerAttention) build the same few shapes of
+// linalg.generic over and over: elementwise maps with broadcasting, row
+// reductions, contractions and filled accumulators. These helpers build them
+// once so that every lowering agrees on compute types and indexing.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef WEFT_SUPPORT_LINALGBUILDERS_H
+#define WEFT_SUPPORT_LINALGBUILDERS_H
+
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/AffineMap.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+namespace weft {
+
+/// The type arithmetic is carried out in for `elementType`: f16 and bf16
+/// compute (and accumulate) in f32, wider floats in themselves.
+mlir::Type getComputeType(mlir::Type elementType);
+
+/// Converts a float scalar to `to` with arith.extf / arith.truncf, or
+/// returns it unchanged when the types agree.
+mlir::Value castFloat(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                      mlir::Type to);
+
+/// A float constant of type `type`.
+mlir::Value floatConstant(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::Type type, double value);
+
+/// `n` parallel iterators, then `numReduction` reduction iterators.
+llvm::SmallVector<mlir::utils::IteratorType>
+getIterators(unsigned numParallel, unsigned numReduction = 0);
+
+/// The indexing map of an operand of shape `operandShape` inside a loop nest
+/// over `loopShape`, NumPy-broadcast: dimensions align at the innermost one
+/// and operand dimensions of size 1 against larger loop sizes read index 0.
+mlir::AffineMap getBroadcastMap(mlir::MLIRContext *ctx,
+                                llvm::ArrayRef<int64_t> operandShape,
+                                llvm::ArrayRef<int64_t> loopShape);
+
+/// The map of a rank-(n-1) value inside an n-loop nest that drops loop `dim`.
+mlir::AffineMap getDropDimMap(mlir::MLIRContext *ctx, unsigned numLoops,
+                              unsigned dim);
+
+/// `tensor.empty` of `shape` x `elementType` filled with `value`.
+mlir::Value createFilledTensor(mlir::OpBuilder &b, mlir::Location loc,
+                               llvm::ArrayRef<int64_t> shape,
+                               mlir::Type elementType, double value);
+
+/// The body of a reduction or elementwise generic: block arguments in, the
+/// value to yield out.
+using ScalarBodyFn = llvm::function_ref<mlir::Value(
+    mlir::OpBuilder &, mlir::Location, mlir::ValueRange)>;
+
+/// A linalg.generic over `shape` reading `inputs` (broadcast into `shape`)
+/// and producing a fresh tensor of `shape` x `resultElementType`.
+mlir::Value createElementwise(mlir::OpBuilder &b, mlir::Location loc,
+                              llvm::ArrayRef<int64_t> shape,
+                              mlir::Type resultElementType,
+                              mlir::ValueRange inputs, ScalarBodyFn body);
+
+/// Reduces `input` along `dim` into `init` (rank one less), combining in
+/// `body(element, accumulator)`; further `extraInputs` of the reduced shape
+/// are passed to the body after the element.
+mlir::Value createReduction(mlir::OpBuilder &b, mlir::Location loc,
+                            mlir::Value input, unsigned dim, mlir::Value init,
+                            ScalarBodyFn body,
+                            mlir::ValueRange extraInputs = {});
+
+/// `acc[..., m, n] += sum_k lhs[..., m, k] * rhs[..., k, n]` (or
+/// `rhs[..., n, k]` when `transposeRhs`), in the element type of `acc`.
+/// All three have the same rank; the leading dimensions are batch.
+mlir::Value createContraction(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value lhs, mlir::Value rhs, mlir::Value acc,
+                              bool transposeRhs);
+
+} // namespace weft
+
+#endif // WEFT_SUPPORT_LINALGBUILDERS_H

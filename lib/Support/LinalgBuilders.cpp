@@ -1,0 +1,152 @@
+//===- LinalgBuilders.cpp - Small builders for linalg on static tensors ---===//
+//
+// See LinalgBuilders.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "weft/Support/LinalgBuilders.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+
+namespace weft {
+
+Type getComputeType(Type elementType) {
+  if (elementType.isF16() || elementType.isBF16())
+    return Float32Type::get(elementType.getContext());
+  return elementType;
+}
+
+Value castFloat(OpBuilder &b, Location loc, Value v, Type to) {
+  Type from = v.getType();
+  if (from == to)
+    return v;
+  if (cast<FloatType>(from).getWidth() < cast<FloatType>(to).getWidth())
+    return arith::ExtFOp::create(b, loc, to, v);
+  return arith::TruncFOp::create(b, loc, to, v);
+}
+
+Value floatConstant(OpBuilder &b, Location loc, Type type, double value) {
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
+}
+
+SmallVector<utils::IteratorType> getIterators(unsigned numParallel,
+                                              unsigned numReduction) {
+  SmallVector<utils::IteratorType> iterators(numParallel,
+                                             utils::IteratorType::parallel);
+  iterators.append(numReduction, utils::IteratorType::reduction);
+  return iterators;
+}
+
+AffineMap getBroadcastMap(MLIRContext *ctx, ArrayRef<int64_t> operandShape,
+                          ArrayRef<int64_t> loopShape) {
+  unsigned offset = loopShape.size() - operandShape.size();
+  SmallVector<AffineExpr> exprs;
+  for (auto [i, size] : llvm::enumerate(operandShape)) {
+    if (size == 1 && loopShape[offset + i] != 1)
+      exprs.push_back(getAffineConstantExpr(0, ctx));
+    else
+      exprs.push_back(getAffineDimExpr(offset + i, ctx));
+  }
+  return AffineMap::get(loopShape.size(), 0, exprs, ctx);
+}
+
+AffineMap getDropDimMap(MLIRContext *ctx, unsigned numLoops, unsigned dim) {
+  SmallVector<AffineExpr> exprs;
+  for (unsigned i = 0; i < numLoops; ++i)
+    if (i != dim)
+      exprs.push_back(getAffineDimExpr(i, ctx));
+  return AffineMap::get(numLoops, 0, exprs, ctx);
+}
+
+Value createFilledTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                         Type elementType, double value) {
+  Value empty = tensor::EmptyOp::create(b, loc, shape, elementType);
+  Value scalar = floatConstant(b, loc, elementType, value);
+  return linalg::FillOp::create(b, loc, scalar, empty).getResult(0);
+}
+
+Value createElementwise(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                        Type resultElementType, ValueRange inputs,
+                        ScalarBodyFn body) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps;
+  for (Value input : inputs)
+    maps.push_back(getBroadcastMap(
+        ctx, cast<RankedTensorType>(input.getType()).getShape(), shape));
+  maps.push_back(AffineMap::getMultiDimIdentityMap(shape.size(), ctx));
+  Value init = tensor::EmptyOp::create(b, loc, shape, resultElementType);
+  auto generic = linalg::GenericOp::create(
+      b, loc, init.getType(), inputs, init, maps, getIterators(shape.size()),
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value result = body(nb, nloc, args.drop_back());
+        linalg::YieldOp::create(nb, nloc, result);
+      });
+  return generic.getResult(0);
+}
+
+Value createReduction(OpBuilder &b, Location loc, Value input, unsigned dim,
+                      Value init, ScalarBodyFn body, ValueRange extraInputs) {
+  MLIRContext *ctx = b.getContext();
+  auto inputType = cast<RankedTensorType>(input.getType());
+  unsigned rank = inputType.getRank();
+  // Loops keep the input's order; the reduced loop becomes a reduction.
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  iterators[dim] = utils::IteratorType::reduction;
+  AffineMap reduced = getDropDimMap(ctx, rank, dim);
+  SmallVector<AffineMap> maps{AffineMap::getMultiDimIdentityMap(rank, ctx)};
+  maps.append(extraInputs.size(), reduced);
+  maps.push_back(reduced);
+  SmallVector<Value> inputs{input};
+  inputs.append(extraInputs.begin(), extraInputs.end());
+  auto generic = linalg::GenericOp::create(
+      b, loc, init.getType(), inputs, init, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(nb, nloc, body(nb, nloc, args));
+      });
+  return generic.getResult(0);
+}
+
+Value createContraction(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                        Value acc, bool transposeRhs) {
+  MLIRContext *ctx = b.getContext();
+  unsigned rank = cast<RankedTensorType>(acc.getType()).getRank();
+  unsigned batch = rank - 2;
+  // Loops: batch..., m, n, k.
+  auto dim = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineExpr> lhsExprs, rhsExprs, accExprs;
+  for (unsigned i = 0; i < batch; ++i) {
+    lhsExprs.push_back(dim(i));
+    rhsExprs.push_back(dim(i));
+    accExprs.push_back(dim(i));
+  }
+  AffineExpr m = dim(batch), n = dim(batch + 1), k = dim(batch + 2);
+  lhsExprs.append({m, k});
+  if (transposeRhs)
+    rhsExprs.append({n, k});
+  else
+    rhsExprs.append({k, n});
+  accExprs.append({m, n});
+  unsigned numLoops = rank + 1;
+  SmallVector<AffineMap> maps{AffineMap::get(numLoops, 0, lhsExprs, ctx),
+                              AffineMap::get(numLoops, 0, rhsExprs, ctx),
+                              AffineMap::get(numLoops, 0, accExprs, ctx)};
+  Type accType = cast<RankedTensorType>(acc.getType()).getElementType();
+  auto generic = linalg::GenericOp::create(
+      b, loc, acc.getType(), ValueRange{lhs, rhs}, acc, maps,
+      getIterators(rank, 1),
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value x = castFloat(nb, nloc, args[0], accType);
+        Value y = castFloat(nb, nloc, args[1], accType);
+        Value product = arith::MulFOp::create(nb, nloc, x, y);
+        Value sum = arith::AddFOp::create(nb, nloc, args[2], product);
+        linalg::YieldOp::create(nb, nloc, sum);
+      });
+  return generic.getResult(0);
+}
+
+} // namespace weft

@@ -1,0 +1,44 @@
+//===- CpuPrepareEntryAbi.cpp - Public functions become entry points ------===//
+//
+// The runtime calls entry functions through their C interface with buffers it
+// owns; arguments must stay untouched so that weights can be reused across
+// calls and inputs across repeats.
+//
+//===----------------------------------------------------------------------===//
+
+#include "weft/Target/CPU/Passes.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+
+namespace weft::cpu {
+#define GEN_PASS_DEF_CPUPREPAREENTRYABI
+#include "weft/Target/CPU/Passes.h.inc"
+} // namespace weft::cpu
+
+using namespace mlir;
+
+namespace {
+
+struct CpuPrepareEntryAbiPass
+    : weft::cpu::impl::CpuPrepareEntryAbiBase<CpuPrepareEntryAbiPass> {
+  using Base::Base;
+
+  void runOnOperation() final {
+    MLIRContext *ctx = &getContext();
+    for (auto func : getOperation().getOps<func::FuncOp>()) {
+      if (!func.isPublic() || func.isExternal())
+        continue;
+      func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                    UnitAttr::get(ctx));
+      for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+        if (isa<TensorType>(func.getArgument(i).getType()))
+          func.setArgAttr(i,
+                          bufferization::BufferizationDialect::
+                              kWritableAttrName,
+                          BoolAttr::get(ctx, false));
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,165 @@
+/*===- weft/runtime.h - Weft runtime C API ---------------------------------===
+ *
+ * Loads artifacts written by weft-compile and runs their entry functions on
+ * host tensors. Plain C, no MLIR or LLVM dependency.
+ *
+ * Errors: every fallible call returns a weft_status_t. NULL means success;
+ * anything else owns a message (what failed, the file or tensor it concerns,
+ * what was expected) and is released with weft_status_free. Out-parameters
+ * are written only on success.
+ *
+ * Ownership: every object a _create/_open/_read/_parse call returns belongs
+ * to the caller and is released with the matching _free/_close (which accept
+ * NULL). Strings and arrays returned by accessors belong to their object
+ * and live as long as it does.
+ *
+ * Threads: no global state. An object may be used from several threads at
+ * once through functions taking a const pointer; a tensor written by one
+ * thread (weft_tensor_data, weft_safetensors_read, invoke results) must not
+ * be used by another meanwhile. weft_module_invoke keeps nothing in the
+ * module between calls, so concurrent invokes on distinct tensors are safe
+ * when the entry functions are reentrant, as weft-compile's are.
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef WEFT_RUNTIME_H
+#define WEFT_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*===-- Status --------------------------------------------------------------===*/
+
+typedef struct weft_status *weft_status_t;
+
+const char *weft_status_message(weft_status_t status);
+void weft_status_free(weft_status_t status);
+
+/*===-- Element types -------------------------------------------------------===*/
+
+typedef enum weft_dtype {
+  WEFT_DTYPE_F16 = 0,
+  WEFT_DTYPE_BF16 = 1,
+  WEFT_DTYPE_F32 = 2,
+  WEFT_DTYPE_F64 = 3,
+  WEFT_DTYPE_I32 = 4,
+  WEFT_DTYPE_I64 = 5,
+} weft_dtype_t;
+
+/* "f16", "bf16", "f32", "f64", "i32", "i64". */
+const char *weft_dtype_name(weft_dtype_t dtype);
+size_t weft_dtype_size(weft_dtype_t dtype);
+weft_status_t weft_dtype_parse(const char *name, weft_dtype_t *dtype);
+
+/*===-- Host tensors --------------------------------------------------------===*/
+
+/* A dense, row-major host tensor owning 64-byte aligned storage. */
+typedef struct weft_tensor weft_tensor_t;
+
+#define WEFT_MAX_RANK 16
+
+/* Zero-initialized. Rejects rank > WEFT_MAX_RANK, negative sizes and byte
+ * counts that overflow. */
+weft_status_t weft_tensor_create(weft_dtype_t dtype, int64_t rank,
+                                 const int64_t *shape, weft_tensor_t **tensor);
+void weft_tensor_free(weft_tensor_t *tensor);
+weft_dtype_t weft_tensor_dtype(const weft_tensor_t *tensor);
+int64_t weft_tensor_rank(const weft_tensor_t *tensor);
+const int64_t *weft_tensor_shape(const weft_tensor_t *tensor);
+int64_t weft_tensor_num_elements(const weft_tensor_t *tensor);
+size_t weft_tensor_num_bytes(const weft_tensor_t *tensor);
+void *weft_tensor_data(weft_tensor_t *tensor);
+/* Element `index` (row-major) converted to double: exact for f16, bf16, f32,
+ * f64 and i32, rounded for i64 beyond 2^53. NaN when `index` is outside
+ * [0, num_elements). For printing and comparing results. */
+double weft_tensor_element_f64(const weft_tensor_t *tensor, int64_t index);
+
+/* NumPy .npy (format 1.0-3.0, little-endian, C order; dtypes <f2 <f4 <f8
+ * <i4 <i8, and bfloat16 stored as '<V2' is not accepted: bf16 arrays are
+ * read from safetensors). Every header field and the data length are
+ * checked against the file size. */
+weft_status_t weft_tensor_read_npy(const char *path, weft_tensor_t **tensor);
+/* Writes to a temporary file beside `path` and renames it into place, so a
+ * failed write never leaves a partial file. f16/f32/f64/i32/i64 only. */
+weft_status_t weft_tensor_write_npy(const weft_tensor_t *tensor,
+                                    const char *path);
+/* iree-run-module's literal form: "2x3xf32=[1 2 3][4 5 6]", "f32=2.5",
+ * "4xi32=1 2 3 4", "2x2xf32=0" (one value broadcasts to every element). */
+weft_status_t weft_tensor_parse(const char *text, weft_tensor_t **tensor);
+
+/*===-- Safetensors -----------------------------------------------------------===*/
+
+/* A .safetensors file (u64 little-endian header length, JSON header mapping
+ * tensor names to {"dtype", "shape", "data_offsets"}, optional
+ * "__metadata__", then raw little-endian data). Opening validates the whole
+ * header: sizes against the file, offsets in bounds, ordered and
+ * non-overlapping, byte counts equal to shape x dtype size. Data is mapped,
+ * not copied. */
+typedef struct weft_safetensors weft_safetensors_t;
+
+weft_status_t weft_safetensors_open(const char *path,
+                                    weft_safetensors_t **file);
+void weft_safetensors_close(weft_safetensors_t *file);
+size_t weft_safetensors_count(const weft_safetensors_t *file);
+const char *weft_safetensors_name(const weft_safetensors_t *file, size_t i);
+/* Copies the named tensor into `tensor`, whose dtype and shape must match
+ * (the message names the tensor, the expected and the found type). */
+weft_status_t weft_safetensors_read(const weft_safetensors_t *file,
+                                    const char *name, weft_tensor_t *tensor);
+
+/*===-- Modules (artifacts) ---------------------------------------------------===*/
+
+typedef struct weft_module weft_module_t;
+
+typedef enum weft_role {
+  WEFT_ROLE_INPUT = 0,
+  WEFT_ROLE_WEIGHT = 1,
+} weft_role_t;
+
+typedef struct weft_value_info {
+  const char *name;
+  weft_role_t role;        /* results are always WEFT_ROLE_INPUT */
+  weft_dtype_t dtype;
+  int64_t rank;
+  const int64_t *shape;
+  /* For integer inputs used as indices (token ids): valid values are
+   * [0, index_bound); -1 when unconstrained. */
+  int64_t index_bound;
+} weft_value_info_t;
+
+/* Opens a .weft artifact, validates its container and manifest, and loads
+ * its host code. */
+weft_status_t weft_module_open(const char *path, weft_module_t **module);
+void weft_module_close(weft_module_t *module);
+const char *weft_module_target(const weft_module_t *module);
+/* The manifest's JSON text, as stored in the artifact. */
+const char *weft_module_manifest(const weft_module_t *module);
+size_t weft_module_function_count(const weft_module_t *module);
+const char *weft_module_function_name(const weft_module_t *module, size_t i);
+/* Index of the named function, or an error listing the functions. */
+weft_status_t weft_module_lookup(const weft_module_t *module, const char *name,
+                                 size_t *function);
+size_t weft_function_argument_count(const weft_module_t *module, size_t fn);
+size_t weft_function_result_count(const weft_module_t *module, size_t fn);
+void weft_function_argument(const weft_module_t *module, size_t fn, size_t i,
+                            weft_value_info_t *info);
+void weft_function_result(const weft_module_t *module, size_t fn, size_t i,
+                          weft_value_info_t *info);
+
+/* Runs function `fn`. `args` and `results` are in manifest order; results
+ * are caller-allocated and overwritten. Checks every tensor's dtype and shape
+ * against the manifest and every index input against its bound first, and
+ * names the first one that differs. */
+weft_status_t weft_module_invoke(weft_module_t *module, size_t fn,
+                                 weft_tensor_t *const *args, size_t num_args,
+                                 weft_tensor_t *const *results,
+                                 size_t num_results);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WEFT_RUNTIME_H */

@@ -1,0 +1,188 @@
+//===- weft-compile.cpp - Ahead-of-time compiler for xf model graphs ------===//
+//
+//   weft-compile model.mlir -o model.weft [--target=cpu] [--target-cpu=host]
+//
+// Parses and verifies an xf module, records its entry functions in a
+// manifest, lowers it for the target, generates the host library and writes
+// the artifact (docs/artifact.md). MLIR's pass-manager and context flags
+// (--mlir-print-ir-after-all, --mlir-timing, ...) apply to the lowering.
+//
+//===----------------------------------------------------------------------===//
+
+#include "weft/Dialect/Xf/Transforms/Passes.h"
+#include "weft/InitAllDialects.h"
+#include "weft/InitAllPasses.h"
+#include "weft/Target/CPU/HostCodegen.h"
+#include "weft/Target/CPU/Passes.h"
+#include "weft/Target/Manifest.h"
+#include "weft/runtime/ArtifactWriter.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+namespace {
+
+cl::OptionCategory category("weft-compile options");
+
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input .mlir>"),
+                               cl::Required, cl::cat(category));
+cl::opt<std::string> outputFile("o", cl::desc("output artifact (.weft)"),
+                                cl::value_desc("path"), cl::Required,
+                                cl::cat(category));
+cl::opt<std::string> target("target", cl::desc("cpu (cuda: a later release)"),
+                            cl::init("cpu"), cl::cat(category));
+cl::opt<std::string>
+    targetCpu("target-cpu",
+              cl::desc("CPU to generate code for: 'host' or an LLVM CPU name "
+                       "such as x86-64-v3 (for artifacts run elsewhere)"),
+              cl::init("host"), cl::cat(category));
+cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level (0-3)"),
+                           cl::init(3), cl::Prefix, cl::cat(category));
+cl::opt<bool> parallel("parallel",
+                       cl::desc("run parallel loops on all cores (OpenMP)"),
+                       cl::init(true), cl::cat(category));
+cl::opt<int64_t> blockQ("attention-block-q",
+                        cl::desc("query rows per attention block"),
+                        cl::init(64), cl::cat(category));
+cl::opt<int64_t> blockKv("attention-block-kv",
+                         cl::desc("keys per attention block"), cl::init(64),
+                         cl::cat(category));
+cl::opt<std::string> emitLLVMIR("emit-llvm-ir",
+                                cl::desc("also write the optimized LLVM IR"),
+                                cl::value_desc("path"), cl::cat(category));
+
+/// Writes `text` to `path` through a tool output file (kept only on success).
+LogicalResult writeTextFile(StringRef path, StringRef text) {
+  std::string error;
+  auto file = openOutputFile(path, &error);
+  if (!file) {
+    llvm::errs() << "weft-compile: error: " << error << "\n";
+    return failure();
+  }
+  file->os() << text;
+  file->keep();
+  return success();
+}
+
+LogicalResult compile(MLIRContext &context, DefaultTimingManager &timing) {
+  // 1. Parse and verify.
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  std::string error;
+  auto input = openInputFile(inputFile, &error);
+  if (!input) {
+    llvm::errs() << "weft-compile: error: " << error << "\n";
+    return failure();
+  }
+  sourceMgr.AddNewSourceBuffer(std::move(input), SMLoc());
+  TimingScope root = timing.getRootScope();
+  OwningOpRef<ModuleOp> module;
+  {
+    TimingScope parse = root.nest("Parse");
+    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  }
+  if (!module)
+    return failure();
+
+  // 2. Manifest from the xf-level signatures.
+  if (target != "cpu") {
+    llvm::errs() << "weft-compile: error: target '" << target
+                 << "' is not supported by this build (supported: cpu)\n";
+    return failure();
+  }
+  SmallVector<weft::EntryFunction> entries;
+  FailureOr<llvm::json::Object> manifest =
+      weft::buildManifest(*module, target, entries);
+  if (failed(manifest))
+    return failure();
+
+  // 3. Lower to LLVM dialect.
+  PassManager pm(&context, ModuleOp::getOperationName());
+  if (failed(applyPassManagerCLOptions(pm)))
+    return failure();
+  TimingScope lowering = root.nest("Lowering");
+  pm.enableTiming(lowering);
+  pm.addPass(weft::xf::createXfDropShardings());
+  weft::cpu::CpuPipelineOptions pipeline;
+  pipeline.attentionBlockQ = blockQ;
+  pipeline.attentionBlockKv = blockKv;
+  pipeline.parallel = parallel;
+  weft::cpu::buildCpuPipeline(pm, pipeline);
+  if (failed(pm.run(*module)))
+    return failure();
+
+  // 4. Host library.
+  weft::cpu::HostCodegenOptions codegen;
+  codegen.cpu = targetCpu;
+  codegen.optLevel = optLevel;
+  codegen.openmp = parallel;
+  std::string llvmIR;
+  FailureOr<weft::cpu::HostLibrary> library;
+  {
+    TimingScope scope = root.nest("Host code generation");
+    library = weft::cpu::emitHostLibrary(
+        *module, entries, codegen, emitLLVMIR.empty() ? nullptr : &llvmIR);
+  }
+  if (failed(library))
+    return failure();
+  if (!emitLLVMIR.empty() && failed(writeTextFile(emitLLVMIR, llvmIR)))
+    return failure();
+
+  // 5. The artifact.
+  llvm::json::Array needed;
+  for (const std::string &lib : library->needed)
+    needed.push_back(lib);
+  (*manifest)["host"] = llvm::json::Object{{"triple", library->triple},
+                                           {"cpu", library->cpu},
+                                           {"needed", std::move(needed)}};
+  std::string manifestText;
+  llvm::raw_string_ostream(manifestText)
+      << llvm::formatv("{0:2}", llvm::json::Value(std::move(*manifest)));
+  TimingScope writeScope = root.nest("Write artifact");
+  std::string writeError = weft::runtime::writeArtifact(
+      outputFile, {{"manifest", manifestText}, {"hostlib", library->bytes}});
+  if (!writeError.empty()) {
+    llvm::errs() << "weft-compile: error: " << writeError << "\n";
+    return failure();
+  }
+  return success();
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
+  cl::HideUnrelatedOptions({&category, &cl::getGeneralCategory()});
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "weft-compile: compile an xf model graph into a .weft artifact\n");
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  weft::registerAllDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  DefaultTimingManager timing;
+  applyDefaultTimingManagerCLOptions(timing);
+  return failed(compile(context, timing)) ? 1 : 0;
+}
