@@ -116,7 +116,10 @@ Value createContraction(OpBuilder &b, Location loc, Value lhs, Value rhs,
   MLIRContext *ctx = b.getContext();
   unsigned rank = cast<RankedTensorType>(acc.getType()).getRank();
   unsigned batch = rank - 2;
-  // Loops: batch..., m, n, k.
+  // Loops: batch..., m, k, n when the rhs is [k, n]: the innermost loop
+  // then walks rows of rhs and acc contiguously, which vectorizes without
+  // reassociating the sum. With a transposed rhs ([n, k]) the contiguous
+  // walk is along k, so k goes innermost: batch..., m, n, k.
   auto dim = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
   SmallVector<AffineExpr> lhsExprs, rhsExprs, accExprs;
   for (unsigned i = 0; i < batch; ++i) {
@@ -124,7 +127,9 @@ Value createContraction(OpBuilder &b, Location loc, Value lhs, Value rhs,
     rhsExprs.push_back(dim(i));
     accExprs.push_back(dim(i));
   }
-  AffineExpr m = dim(batch), n = dim(batch + 1), k = dim(batch + 2);
+  AffineExpr m = dim(batch);
+  AffineExpr k = transposeRhs ? dim(batch + 2) : dim(batch + 1);
+  AffineExpr n = transposeRhs ? dim(batch + 1) : dim(batch + 2);
   lhsExprs.append({m, k});
   if (transposeRhs)
     rhsExprs.append({n, k});
@@ -135,10 +140,12 @@ Value createContraction(OpBuilder &b, Location loc, Value lhs, Value rhs,
   SmallVector<AffineMap> maps{AffineMap::get(numLoops, 0, lhsExprs, ctx),
                               AffineMap::get(numLoops, 0, rhsExprs, ctx),
                               AffineMap::get(numLoops, 0, accExprs, ctx)};
+  SmallVector<utils::IteratorType> iterators = getIterators(rank + 1);
+  iterators[transposeRhs ? batch + 2 : batch + 1] =
+      utils::IteratorType::reduction;
   Type accType = cast<RankedTensorType>(acc.getType()).getElementType();
   auto generic = linalg::GenericOp::create(
-      b, loc, acc.getType(), ValueRange{lhs, rhs}, acc, maps,
-      getIterators(rank, 1),
+      b, loc, acc.getType(), ValueRange{lhs, rhs}, acc, maps, iterators,
       [&](OpBuilder &nb, Location nloc, ValueRange args) {
         Value x = castFloat(nb, nloc, args[0], accType);
         Value y = castFloat(nb, nloc, args[1], accType);

@@ -136,10 +136,18 @@ SmallVector<Value> buildKeyBlockStep(OpBuilder &b, Location loc,
   AffineMap id1 = AffineMap::getMultiDimIdentityMap(1, ctx);
   Value negInf = floatConstant(b, loc, f, -INFINITY);
 
-  // S = Q·Kᵀ (Q already scaled).
+  // S = Q·Kᵀ (Q already scaled). K is transposed once per block (D x Bc
+  // copies against Br x Bc x D multiply-adds) so that the product walks
+  // both Kᵀ and S along contiguous rows.
+  int64_t d = cast<RankedTensorType>(kTile.getType()).getDimSize(1);
+  Value kT = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{d, bc},
+      cast<RankedTensorType>(kTile.getType()).getElementType());
+  kT = linalg::TransposeOp::create(b, loc, kTile, kT, ArrayRef<int64_t>{1, 0})
+           .getResult()[0];
   Value scores = createFilledTensor(b, loc, {br, bc}, f, 0.0);
-  scores = createContraction(b, loc, qTile, kTile, scores,
-                             /*transposeRhs=*/true);
+  scores = createContraction(b, loc, qTile, kT, scores,
+                             /*transposeRhs=*/false);
 
   // The loop-carried m, l and O are updated in place (each new value is
   // written over the old one) so that bufferization keeps one buffer each
