@@ -20,7 +20,8 @@ mode=${1:-build}
 PACKAGES=(
   cmake ninja-build ccache g++ python3
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
-  libgtest-dev
+  libgtest-dev libomp-22-dev
+  python3-numpy python3-pytest python3-torch
 )
 
 install_missing() {
@@ -55,8 +56,19 @@ case "$mode" in
     install_missing; build ;;
   run)
     install_missing; build
-    echo "== main job: parse, verify and print a GPT-2 block on an 8xH100 mesh"
-    "$BUILD_DIR/bin/weft-opt" examples/gpt2_block.mlir --mlir-timing ;;
+    # A small GPT-2 (4 layers, 8 heads, d_model 256, vocab 2048, 2 x 64
+    # tokens) with random weights: graph, weights, token ids and the NumPy
+    # float64 reference logits, then compile, run on the CPU and compare.
+    model="$BUILD_DIR/models/gpt2-small"
+    echo "== building a small GPT-2 graph and its weights (python/weft)"
+    PYTHONPATH=python /usr/bin/python3 -m weft.build gpt2 --preset small --out "$model"
+    echo "== weft-compile"
+    "$BUILD_DIR/bin/weft-compile" "$model/model.mlir" -o "$model/model.weft" --mlir-timing
+    echo "== weft-run on the CPU, checked against the NumPy reference"
+    "$BUILD_DIR/bin/weft-run" --module="$model/model.weft" --device=cpu \
+      --function=forward --weights="$model/weights.safetensors" \
+      --input=@"$model/input_ids.npy" --output=@"$model/logits.npy" \
+      --expected_output=@"$model/expected_logits.npy" --repeat=5 ;;
   test)
     install_missing; build
     echo "== tests"

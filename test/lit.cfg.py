@@ -22,4 +22,6 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.weft_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
-    ["weft-opt", "weft-lsp-server"], [config.weft_tools_dir])
+    ["weft-opt", "weft-compile", "weft-lsp-server", "weft-run",
+     "weft-runtime-test-artifact"],
+    [config.weft_tools_dir])

@@ -181,6 +181,8 @@ int main(int argc, char **argv) {
   weft::registerAllDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
+  // Diagnostics point at source locations; the op dump adds nothing there.
+  context.printOpOnDiagnostic(false);
 
   DefaultTimingManager timing;
   applyDefaultTimingManagerCLOptions(timing);

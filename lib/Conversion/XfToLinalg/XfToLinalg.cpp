@@ -437,9 +437,13 @@ struct LowerRope : OpRewritePattern<RopeOp> {
                 arith::SubIOp::create(b, l, d, c(half)));
           }
           Value position =
-              args.size() > 1
-                  ? arith::IndexCastOp::create(b, l, b.getI64Type(), args[1])
-                  : arith::IndexCastOp::create(b, l, b.getI64Type(), seq);
+              arith::IndexCastOp::create(b, l, b.getI64Type(), seq);
+          if (args.size() > 1)
+            position = args[1].getType().isInteger(64)
+                           ? args[1]
+                           : arith::ExtSIOp::create(b, l, b.getI64Type(),
+                                                    args[1])
+                                 .getResult();
           // frequency = theta^(-2i/D) = exp(-2i/D * ln theta)
           Value iFloat = arith::UIToFPOp::create(
               b, l, compute,

@@ -44,20 +44,35 @@ SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op, int64_t numTiles,
   SmallVector<int64_t> sizes(ranges.size(), 0);
   int64_t tiles = 1;
   for (auto [i, range] : llvm::enumerate(ranges)) {
-    if (tiles >= wanted)
+    // Split further only while at least a factor of 2 is still wanted, so
+    // that tiles never fall below the work bound.
+    int64_t remaining = wanted / tiles;
+    if (remaining < 2)
       break;
     if (iterators[i] != utils::IteratorType::parallel)
       break; // only a prefix of parallel loops: tiles stay contiguous
     if (range <= 1)
       continue;
-    int64_t parts =
-        std::min<int64_t>(range, llvm::divideCeil(wanted, tiles));
+    int64_t parts = std::min<int64_t>(range, remaining);
     sizes[i] = llvm::divideCeil(range, parts);
     tiles *= llvm::divideCeil(range, sizes[i]);
   }
   if (tiles < 2)
     return {};
   return sizes;
+}
+
+/// Whether every value `user` computes flows only into `consumer` (or is
+/// `consumer` itself): such ops disappear with the consumer once it is tiled,
+/// so fusing a producer they share with it recomputes nothing.
+bool feedsOnly(Operation *user, Operation *consumer, unsigned depth) {
+  if (user == consumer)
+    return true;
+  if (depth == 0 || !isa<linalg::LinalgOp>(user) || user->use_empty())
+    return false;
+  return llvm::all_of(user->getUsers(), [&](Operation *next) {
+    return feedsOnly(next, consumer, depth - 1);
+  });
 }
 
 struct CpuDistributePass
@@ -90,10 +105,16 @@ struct CpuDistributePass
       scf::SCFTileAndFuseOptions options;
       options.setTilingOptions(tiling);
       options.setFusionControlFn(
-          [](tensor::ExtractSliceOp, OpResult producer, bool)
+          [&](tensor::ExtractSliceOp slice, OpResult producer, bool)
               -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
-            if (!isa<linalg::LinalgOp>(producer.getOwner()) ||
-                !producer.hasOneUse())
+            // Fuse producers nobody else reads: their only users are the
+            // op being tiled and the tile's slice of them. Others would be
+            // recomputed per tile.
+            Operation *loop = slice->getParentOp();
+            bool onlyHere = llvm::all_of(producer.getUsers(), [&](Operation *u) {
+              return loop->isAncestor(u) || feedsOnly(u, op, /*depth=*/8);
+            });
+            if (!isa<linalg::LinalgOp>(producer.getOwner()) || !onlyHere)
               return std::nullopt;
             return scf::SCFTileAndFuseOptions::ControlFnResult{};
           });
@@ -106,12 +127,19 @@ struct CpuDistributePass
       for (OpResult res : op->getResults())
         if (Value replacement = result->replacements.lookup(res))
           rewriter.replaceAllUsesWith(res, replacement);
-      // 3. Drop what fusion left without users.
-      for (Operation *fused : result->fusedProducers)
-        if (fused->use_empty() && erased.insert(fused).second)
-          rewriter.eraseOp(fused);
+      // 3. Drop the untiled op, then the producers that only fed it (a
+      //    chain frees one link at a time).
       if (op->use_empty() && erased.insert(op).second)
         rewriter.eraseOp(op);
+      for (bool changed = true; changed;) {
+        changed = false;
+        for (Operation *fused : result->fusedProducers)
+          if (!erased.contains(fused) && fused->use_empty()) {
+            erased.insert(fused);
+            rewriter.eraseOp(fused);
+            changed = true;
+          }
+      }
     }
   }
 };

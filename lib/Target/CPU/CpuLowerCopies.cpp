@@ -27,8 +27,10 @@ struct CpuLowerCopiesPass
   void runOnOperation() final {
     IRRewriter rewriter(&getContext());
     getOperation().walk([&](memref::CopyOp copy) {
-      auto source = cast<MemRefType>(copy.getSource().getType());
-      auto target = cast<MemRefType>(copy.getTarget().getType());
+      auto source = dyn_cast<MemRefType>(copy.getSource().getType());
+      auto target = dyn_cast<MemRefType>(copy.getTarget().getType());
+      if (!source || !target)
+        return; // unranked: linalg.copy cannot express it
       if (source.getLayout().isIdentity() && target.getLayout().isIdentity())
         return; // contiguous: memcpy
       rewriter.setInsertionPoint(copy);

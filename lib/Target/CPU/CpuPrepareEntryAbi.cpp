@@ -9,6 +9,8 @@
 #include "weft/Target/CPU/Passes.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "weft/Dialect/Xf/IR/XfDialect.h"
+
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 
 namespace weft::cpu {
@@ -31,6 +33,14 @@ struct CpuPrepareEntryAbiPass
         continue;
       func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                     UnitAttr::get(ctx));
+      // The manifest holds names and roles by now; LLVM has no use for them.
+      for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
+        func.removeArgAttr(i, weft::xf::XfDialect::kNameAttrName);
+        func.removeArgAttr(i, weft::xf::XfDialect::kRoleAttrName);
+      }
+      for (unsigned i = 0, e = func.getNumResults(); i < e; ++i)
+        func.removeResultAttr(
+            i, StringAttr::get(ctx, weft::xf::XfDialect::kNameAttrName));
       for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
         if (isa<TensorType>(func.getArgument(i).getType()))
           func.setArgAttr(i,

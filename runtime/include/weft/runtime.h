@@ -62,7 +62,8 @@ typedef struct weft_tensor weft_tensor_t;
 #define WEFT_MAX_RANK 16
 
 /* Zero-initialized. Rejects rank > WEFT_MAX_RANK, negative sizes and byte
- * counts that overflow. */
+ * counts that overflow; a size 0 anywhere gives an empty tensor. `shape` may
+ * be NULL for rank 0. */
 weft_status_t weft_tensor_create(weft_dtype_t dtype, int64_t rank,
                                  const int64_t *shape, weft_tensor_t **tensor);
 void weft_tensor_free(weft_tensor_t *tensor);
@@ -95,15 +96,17 @@ weft_status_t weft_tensor_parse(const char *text, weft_tensor_t **tensor);
 /* A .safetensors file (u64 little-endian header length, JSON header mapping
  * tensor names to {"dtype", "shape", "data_offsets"}, optional
  * "__metadata__", then raw little-endian data). Opening validates the whole
- * header: sizes against the file, offsets in bounds, ordered and
- * non-overlapping, byte counts equal to shape x dtype size. Data is mapped,
- * not copied. */
+ * header: sizes against the file, offsets in bounds, byte counts equal to
+ * shape x dtype size, and the tensors tiling the data section without
+ * overlap or gap (as the reference implementation requires, so truncation
+ * is caught at open). Data is mapped, not copied; reads copy out. */
 typedef struct weft_safetensors weft_safetensors_t;
 
 weft_status_t weft_safetensors_open(const char *path,
                                     weft_safetensors_t **file);
 void weft_safetensors_close(weft_safetensors_t *file);
 size_t weft_safetensors_count(const weft_safetensors_t *file);
+/* Tensor names in header order; NULL when `i` is out of range. */
 const char *weft_safetensors_name(const weft_safetensors_t *file, size_t i);
 /* Copies the named tensor into `tensor`, whose dtype and shape must match
  * (the message names the tensor, the expected and the found type). */
@@ -138,10 +141,13 @@ const char *weft_module_target(const weft_module_t *module);
 /* The manifest's JSON text, as stored in the artifact. */
 const char *weft_module_manifest(const weft_module_t *module);
 size_t weft_module_function_count(const weft_module_t *module);
+/* NULL when `i` is out of range. */
 const char *weft_module_function_name(const weft_module_t *module, size_t i);
 /* Index of the named function, or an error listing the functions. */
 weft_status_t weft_module_lookup(const weft_module_t *module, const char *name,
                                  size_t *function);
+/* Counts and descriptions of function `fn`'s values, pointing into the
+ * module. Out-of-range indices give 0 and a description with a NULL name. */
 size_t weft_function_argument_count(const weft_module_t *module, size_t fn);
 size_t weft_function_result_count(const weft_module_t *module, size_t fn);
 void weft_function_argument(const weft_module_t *module, size_t fn, size_t i,
@@ -151,8 +157,9 @@ void weft_function_result(const weft_module_t *module, size_t fn, size_t i,
 
 /* Runs function `fn`. `args` and `results` are in manifest order; results
  * are caller-allocated and overwritten. Checks every tensor's dtype and shape
- * against the manifest and every index input against its bound first, and
- * names the first one that differs. */
+ * against the manifest, that no result is also an argument or another
+ * result, and every index input against its bound first, and names the
+ * first one that differs; nothing runs when a check fails. */
 weft_status_t weft_module_invoke(weft_module_t *module, size_t fn,
                                  weft_tensor_t *const *args, size_t num_args,
                                  weft_tensor_t *const *results,

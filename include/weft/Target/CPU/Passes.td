@@ -56,7 +56,8 @@ def CpuPrepareEntryAbi : Pass<"weft-cpu-prepare-entry-abi", "mlir::ModuleOp"> {
     arguments arrive as pointers to memref descriptors, and each tensor
     argument gets `bufferization.writable = false`, so that bufferization
     never writes into the caller's inputs or weights (a weight buffer is
-    reused by every call).
+    reused by every call). The `xf.name` and `xf.role` attributes, already
+    recorded in the artifact's manifest, are removed.
   }];
 }
 

@@ -351,7 +351,8 @@ struct XfLowerAttentionPass
     if (blockQ < 1 || blockKv < 1) {
       getOperation()->emitError("xf-lower-attention block sizes must be "
                                 "positive, got block-q=")
-          << blockQ << " block-kv=" << blockKv;
+          << static_cast<int64_t>(blockQ)
+          << " block-kv=" << static_cast<int64_t>(blockKv);
       return signalPassFailure();
     }
     // 2. Rewrite every attention op in place.

@@ -1,0 +1,258 @@
+//===- Tensor.cpp - Host tensors and element types ------------------------===//
+//
+// Element types, dense tensors with 64-byte aligned zeroed storage, and the
+// element access used by literals and printing.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Tensor.h"
+#include "Float16.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+using namespace weft::runtime;
+
+// Tensor data is copied byte for byte from little-endian files.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "the Weft runtime supports little-endian hosts only");
+
+bool weft::runtime::isValidDtype(weft_dtype_t dtype) {
+  return dtype >= WEFT_DTYPE_F16 && dtype <= WEFT_DTYPE_I64;
+}
+
+bool weft::runtime::isIntegerDtype(weft_dtype_t dtype) {
+  return dtype == WEFT_DTYPE_I32 || dtype == WEFT_DTYPE_I64;
+}
+
+Status weft::runtime::checkShape(weft_dtype_t dtype, const int64_t *shape,
+                                 int64_t rank, int64_t *numElements,
+                                 size_t *numBytes) {
+  if (!isValidDtype(dtype))
+    return error("invalid dtype ", static_cast<int>(dtype));
+  if (rank < 0 || rank > WEFT_MAX_RANK)
+    return error("rank ", rank, " is outside [0, ", WEFT_MAX_RANK, "]");
+  if (rank > 0 && !shape)
+    return error("shape of rank ", rank, " is null");
+  bool empty = false;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (shape[i] < 0)
+      return error("shape ", formatShape(shape, rank), " has negative size ",
+                   shape[i]);
+    empty |= shape[i] == 0;
+  }
+  // A zero anywhere makes the product zero however large the other sizes.
+  int64_t count = empty ? 0 : 1;
+  for (int64_t i = 0; i < rank && !empty; ++i)
+    if (__builtin_mul_overflow(count, shape[i], &count))
+      return error("shape ", formatShape(shape, rank),
+                   " has more elements than fit in 63 bits");
+  size_t bytes = 0;
+  if (__builtin_mul_overflow(static_cast<uint64_t>(count),
+                             weft_dtype_size(dtype), &bytes) ||
+      bytes > static_cast<size_t>(INT64_MAX))
+    return error("shape ", formatShape(shape, rank), " of ",
+                 weft_dtype_name(dtype), " needs more bytes than fit in 63 bits");
+  *numElements = count;
+  *numBytes = bytes;
+  return Status();
+}
+
+Status weft::runtime::createTensor(weft_dtype_t dtype, const int64_t *shape,
+                                   int64_t rank, TensorPtr &out) {
+  int64_t count = 0;
+  size_t bytes = 0;
+  WEFT_RETURN_IF_ERROR(checkShape(dtype, shape, rank, &count, &bytes));
+  if (bytes > SIZE_MAX - kTensorAlignment)
+    return error("cannot allocate ", bytes, " bytes for ",
+                 formatType(dtype, shape, rank));
+  TensorPtr tensor(new weft_tensor{});
+  // calloc hands out fresh zero pages for large blocks without touching
+  // them; over-allocating by the alignment gives 64-byte alignment.
+  tensor->allocation = std::calloc(1, bytes + kTensorAlignment);
+  if (!tensor->allocation)
+    return error("out of memory allocating ", bytes, " bytes for ",
+                 formatType(dtype, shape, rank));
+  auto address = reinterpret_cast<uintptr_t>(tensor->allocation);
+  tensor->data = reinterpret_cast<void *>(
+      (address + kTensorAlignment - 1) & ~(uintptr_t)(kTensorAlignment - 1));
+  tensor->dtype = dtype;
+  tensor->rank = rank;
+  for (int64_t i = 0; i < rank; ++i)
+    tensor->shape[i] = shape[i];
+  tensor->numElements = count;
+  tensor->numBytes = bytes;
+  out = std::move(tensor);
+  return Status();
+}
+
+double weft::runtime::loadElement(weft_dtype_t dtype, const void *data,
+                                  int64_t i) {
+  const auto *bytes = static_cast<const uint8_t *>(data);
+  switch (dtype) {
+  case WEFT_DTYPE_F16:
+  case WEFT_DTYPE_BF16: {
+    uint16_t bits;
+    std::memcpy(&bits, bytes + 2 * i, 2);
+    return dtype == WEFT_DTYPE_F16 ? halfToDouble(bits)
+                                   : bfloat16ToDouble(bits);
+  }
+  case WEFT_DTYPE_F32: {
+    float v;
+    std::memcpy(&v, bytes + 4 * i, 4);
+    return v;
+  }
+  case WEFT_DTYPE_F64: {
+    double v;
+    std::memcpy(&v, bytes + 8 * i, 8);
+    return v;
+  }
+  case WEFT_DTYPE_I32: {
+    int32_t v;
+    std::memcpy(&v, bytes + 4 * i, 4);
+    return v;
+  }
+  case WEFT_DTYPE_I64: {
+    int64_t v;
+    std::memcpy(&v, bytes + 8 * i, 8);
+    return static_cast<double>(v);
+  }
+  }
+  return std::nan("");
+}
+
+void weft::runtime::storeFloat(weft_dtype_t dtype, void *data, int64_t i,
+                               double value) {
+  auto *bytes = static_cast<uint8_t *>(data);
+  switch (dtype) {
+  case WEFT_DTYPE_F16:
+  case WEFT_DTYPE_BF16: {
+    uint16_t bits = dtype == WEFT_DTYPE_F16 ? doubleToHalf(value)
+                                            : doubleToBFloat16(value);
+    std::memcpy(bytes + 2 * i, &bits, 2);
+    return;
+  }
+  case WEFT_DTYPE_F32: {
+    auto v = static_cast<float>(value);
+    std::memcpy(bytes + 4 * i, &v, 4);
+    return;
+  }
+  case WEFT_DTYPE_F64:
+    std::memcpy(bytes + 8 * i, &value, 8);
+    return;
+  case WEFT_DTYPE_I32:
+  case WEFT_DTYPE_I64:
+    storeInteger(dtype, data, i, static_cast<int64_t>(value));
+    return;
+  }
+}
+
+void weft::runtime::storeInteger(weft_dtype_t dtype, void *data, int64_t i,
+                                 int64_t value) {
+  auto *bytes = static_cast<uint8_t *>(data);
+  if (dtype == WEFT_DTYPE_I32) {
+    auto v = static_cast<int32_t>(value);
+    std::memcpy(bytes + 4 * i, &v, 4);
+  } else if (dtype == WEFT_DTYPE_I64) {
+    std::memcpy(bytes + 8 * i, &value, 8);
+  } else {
+    storeFloat(dtype, data, i, static_cast<double>(value));
+  }
+}
+
+extern "C" {
+
+const char *weft_dtype_name(weft_dtype_t dtype) {
+  switch (dtype) {
+  case WEFT_DTYPE_F16:
+    return "f16";
+  case WEFT_DTYPE_BF16:
+    return "bf16";
+  case WEFT_DTYPE_F32:
+    return "f32";
+  case WEFT_DTYPE_F64:
+    return "f64";
+  case WEFT_DTYPE_I32:
+    return "i32";
+  case WEFT_DTYPE_I64:
+    return "i64";
+  }
+  return "invalid";
+}
+
+size_t weft_dtype_size(weft_dtype_t dtype) {
+  switch (dtype) {
+  case WEFT_DTYPE_F16:
+  case WEFT_DTYPE_BF16:
+    return 2;
+  case WEFT_DTYPE_F32:
+  case WEFT_DTYPE_I32:
+    return 4;
+  case WEFT_DTYPE_F64:
+  case WEFT_DTYPE_I64:
+    return 8;
+  }
+  return 0;
+}
+
+weft_status_t weft_dtype_parse(const char *name, weft_dtype_t *dtype) {
+  WEFT_CHECK_ARG(name);
+  WEFT_CHECK_ARG(dtype);
+  for (int d = WEFT_DTYPE_F16; d <= WEFT_DTYPE_I64; ++d) {
+    auto candidate = static_cast<weft_dtype_t>(d);
+    if (std::strcmp(name, weft_dtype_name(candidate)) == 0) {
+      *dtype = candidate;
+      return nullptr;
+    }
+  }
+  return error("unknown dtype ", quote(name),
+               " (expected f16, bf16, f32, f64, i32 or i64)")
+      .release();
+}
+
+weft_status_t weft_tensor_create(weft_dtype_t dtype, int64_t rank,
+                                 const int64_t *shape, weft_tensor_t **tensor) {
+  WEFT_CHECK_ARG(tensor);
+  TensorPtr created;
+  Status s = createTensor(dtype, shape, rank, created);
+  if (!s.ok())
+    return std::move(s).withPrefix("cannot create tensor: ").release();
+  *tensor = created.release();
+  return nullptr;
+}
+
+void weft_tensor_free(weft_tensor_t *tensor) {
+  if (!tensor)
+    return;
+  std::free(tensor->allocation);
+  delete tensor;
+}
+
+weft_dtype_t weft_tensor_dtype(const weft_tensor_t *tensor) {
+  return tensor->dtype;
+}
+
+int64_t weft_tensor_rank(const weft_tensor_t *tensor) { return tensor->rank; }
+
+const int64_t *weft_tensor_shape(const weft_tensor_t *tensor) {
+  return tensor->shape;
+}
+
+int64_t weft_tensor_num_elements(const weft_tensor_t *tensor) {
+  return tensor->numElements;
+}
+
+size_t weft_tensor_num_bytes(const weft_tensor_t *tensor) {
+  return tensor->numBytes;
+}
+
+void *weft_tensor_data(weft_tensor_t *tensor) { return tensor->data; }
+
+double weft_tensor_element_f64(const weft_tensor_t *tensor, int64_t index) {
+  if (!tensor || index < 0 || index >= tensor->numElements)
+    return std::nan("");
+  return loadElement(tensor->dtype, tensor->data, index);
+}
+
+} // extern "C"

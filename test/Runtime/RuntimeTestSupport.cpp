@@ -1,0 +1,169 @@
+//===- RuntimeTestSupport.cpp - Files for the runtime tests ---------------===//
+//
+// In-memory builders of the runtime's file formats, for valid files and for
+// the malformed ones the validation tests need.
+//
+//===----------------------------------------------------------------------===//
+
+#include "RuntimeTestSupport.h"
+
+#include "weft/runtime/ArtifactWriter.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace weft::test;
+
+#ifndef WEFT_TEST_HOSTLIB
+#error "WEFT_TEST_HOSTLIB must name the test host library"
+#endif
+
+std::string weft::test::takeMessage(weft_status_t status) {
+  if (!status)
+    return "";
+  std::string message = weft_status_message(status);
+  weft_status_free(status);
+  return message;
+}
+
+std::string weft::test::readFile(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream os;
+  os << in.rdbuf();
+  return os.str();
+}
+
+void weft::test::writeFile(const std::string &path, const std::string &bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::string weft::test::bytesOf(const std::vector<float> &values) {
+  return std::string(reinterpret_cast<const char *>(values.data()),
+                     values.size() * sizeof(float));
+}
+
+std::string weft::test::bytesOf(const std::vector<int32_t> &values) {
+  return std::string(reinterpret_cast<const char *>(values.data()),
+                     values.size() * sizeof(int32_t));
+}
+
+std::string weft::test::buildSafetensorsRaw(const std::string &header,
+                                            const std::string &data) {
+  std::string out(8, '\0');
+  uint64_t length = header.size();
+  for (int i = 0; i < 8; ++i)
+    out[i] = static_cast<char>(length >> (8 * i));
+  return out + header + data;
+}
+
+std::string
+weft::test::buildSafetensors(const std::vector<SafetensorsEntry> &entries,
+                             const std::string &metadataJson) {
+  std::string header = "{";
+  if (!metadataJson.empty())
+    header += "\"__metadata__\":" + metadataJson;
+  std::string data;
+  for (const SafetensorsEntry &e : entries) {
+    if (header.size() > 1)
+      header += ",";
+    header += "\"" + e.name + "\":{\"dtype\":\"" + e.dtype + "\",\"shape\":[";
+    for (size_t i = 0; i < e.shape.size(); ++i)
+      header += (i ? "," : "") + std::to_string(e.shape[i]);
+    header += "],\"data_offsets\":[" + std::to_string(data.size()) + "," +
+              std::to_string(data.size() + e.bytes.size()) + "]}";
+    data += e.bytes;
+  }
+  header += "}";
+  // The reference writer pads the header with spaces to 8 bytes.
+  header.append((8 - header.size() % 8) % 8, ' ');
+  return buildSafetensorsRaw(header, data);
+}
+
+/// The triple the test host library is built for, as weft-compile records.
+#if defined(__x86_64__)
+#define WEFT_TEST_TRIPLE "x86_64-unknown-linux-gnu"
+#elif defined(__aarch64__)
+#define WEFT_TEST_TRIPLE "aarch64-unknown-linux-gnu"
+#else
+#define WEFT_TEST_TRIPLE "unknown"
+#endif
+
+std::string weft::test::testManifest() {
+  return R"({
+  "format": "weft-artifact",
+  "version": 1,
+  "target": "cpu",
+  "mesh": null,
+  "host": {"triple": ")" WEFT_TEST_TRIPLE R"(", "cpu": "generic",
+           "needed": ["libm.so.6"]},
+  "functions": [
+    {"name": "add", "symbol": "weft_entry_add",
+     "arguments": [
+       {"name": "a", "role": "input", "dtype": "f32", "shape": [2, 3]},
+       {"name": "b", "role": "input", "dtype": "f32", "shape": [2, 3]}],
+     "results": [{"name": "sum", "dtype": "f32", "shape": [2, 3]}]},
+    {"name": "scale", "symbol": "weft_entry_scale",
+     "arguments": [
+       {"name": "x", "role": "input", "dtype": "f32", "shape": [2, 3]},
+       {"name": "model.scale", "role": "weight", "dtype": "f32", "shape": []}],
+     "results": [{"name": "y", "dtype": "f32", "shape": [2, 3]}]},
+    {"name": "embed", "symbol": "weft_entry_embed",
+     "arguments": [
+       {"name": "ids", "role": "input", "dtype": "i32", "shape": [1, 4],
+        "index_bound": 8},
+       {"name": "embed.table", "role": "weight", "dtype": "f32",
+        "shape": [8, 2]}],
+     "results": [{"name": "hidden", "dtype": "f32", "shape": [1, 4, 2]}]},
+    {"name": "count", "symbol": "weft_entry_count",
+     "arguments": [
+       {"name": "x", "role": "input", "dtype": "f64", "shape": [0, 3]}],
+     "results": [{"name": "n", "dtype": "i64", "shape": []}]}
+  ]
+}
+)";
+}
+
+std::string weft::test::testHostLibrary() { return readFile(WEFT_TEST_HOSTLIB); }
+
+void weft::test::writeTestArtifact(const std::string &path,
+                                   const std::string &manifest) {
+  std::string message = weft::runtime::writeArtifact(
+      path, {{"manifest", manifest}, {"hostlib", testHostLibrary()}});
+  if (!message.empty()) {
+    std::fprintf(stderr, "%s\n", message.c_str());
+    std::abort();
+  }
+}
+
+std::string weft::test::testWeights() {
+  std::vector<float> table;
+  for (int i = 0; i < 8; ++i) {
+    table.push_back(static_cast<float>(i));
+    table.push_back(static_cast<float>(-i));
+  }
+  return buildSafetensors(
+      {{"embed.table", "F32", {8, 2}, bytesOf(table)},
+       {"model.scale", "F32", {}, bytesOf(std::vector<float>{2.0f})}},
+      R"({"format":"pt"})");
+}
+
+ScratchDirectory::ScratchDirectory() {
+  const char *tmp = std::getenv("TMPDIR");
+  std::string pattern =
+      std::string(tmp && *tmp ? tmp : "/tmp") + "/weft-runtime-test-XXXXXX";
+  if (!mkdtemp(pattern.data())) {
+    std::perror("mkdtemp");
+    std::abort();
+  }
+  root = pattern;
+}
+
+ScratchDirectory::~ScratchDirectory() {
+  std::error_code ignored;
+  std::filesystem::remove_all(root, ignored);
+}

@@ -1,0 +1,704 @@
+//===- weft-run.cpp - Runs a function of a .weft artifact -----------------===//
+//
+// The command-line runner of compiled models, following iree-run-module's
+// conventions: inputs as literals ("2x3xf32=[1 2 3][4 5 6]") or .npy files
+// ("@ids.npy"), weights bound by name from .safetensors files, results
+// printed, written to .npy and compared with expected outputs. It uses only
+// the runtime's C API (weft/runtime.h).
+//
+// Exit codes: 0 success, 1 an error or a mismatch, 2 a usage error.
+//
+//===----------------------------------------------------------------------===//
+
+#include "weft/runtime.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+const char *const kHelp = R"(OVERVIEW: weft-run - runs a function of a .weft artifact
+
+USAGE: weft-run --module=model.weft [options]
+
+  --module=PATH             the artifact written by weft-compile (required)
+  --device=cpu              where to run; only 'cpu' in this build (default)
+  --function=NAME           the function to run; may be omitted when the
+                            artifact has exactly one
+  --input=VALUE             one per input-role argument, in manifest order:
+                              @file.npy                a NumPy array
+                              2x3xf32=[1 2 3][4 5 6]   a literal (row-major;
+                                                       brackets, commas and
+                                                       spaces separate values)
+                              f32=2.5 / 4xi32=1 2 3 4  scalar / flat literal
+                              2x2xf32=0                one value fills all
+  --weights=FILE            .safetensors file binding every weight-role
+                            argument by name; repeat for sharded checkpoints
+                            (each name is looked up in the files in order)
+  --output=@FILE.npy        writes a result; one flag per result in result
+                            order, an empty value (--output=) skips one
+  --expected_output=VALUE   the expected value of a result (@file.npy or a
+                            literal), one per result in order, empty skips;
+                            weft-run prints SUCCESS or the first mismatch and
+                            exits with 1 on a mismatch
+  --expected_f16_threshold=T    (default 1e-3)
+  --expected_bf16_threshold=T   (default 1e-2)
+  --expected_f32_threshold=T    (default 1e-4)
+  --expected_f64_threshold=T    (default 1e-8)
+                            tolerance for results of that type: a float
+                            element a matches its expected value b when
+                              |a - b| <= T + T * |b|
+                            (absolute and relative tolerance both T); NaN
+                            matches NaN, infinities match themselves, and
+                            integer results must be equal
+  --repeat=N                runs the function N times and reports the mean
+                            and minimum time per run (default 1)
+  --print_max_element_count=N
+                            prints the first N elements of each result
+                            (default 8; 0 prints only the types)
+  --help                    prints this text
+
+Results print as "result[0] 'logits': 1x16x512xf32" followed by their first
+elements. Expected outputs may be of another float type than the result
+(.npy has no bf16, so bf16 results compare with f16/f32 files); the
+threshold is the result type's.
+
+EXAMPLES:
+  weft-run --module=add.weft --input="2x3xf32=[1 2 3][4 5 6]" \
+      --input=2x3xf32=1 --expected_output="2x3xf32=[2 3 4][5 6 7]"
+  weft-run --module=gpt2.weft --weights=model.safetensors \
+      --input=@ids.npy --output=@logits.npy --repeat=10
+
+EXIT CODES: 0 success, 1 error or mismatch, 2 usage error.
+)";
+
+//===----------------------------------------------------------------------===//
+// Errors and C API ownership
+//===----------------------------------------------------------------------===//
+
+/// An error message; empty means success.
+class [[nodiscard]] Error {
+public:
+  Error() = default;
+  explicit Error(std::string message) : text(std::move(message)) {}
+  /// Takes ownership of a runtime status.
+  static Error from(weft_status_t status) {
+    if (!status)
+      return Error();
+    std::string message = weft_status_message(status);
+    weft_status_free(status);
+    return Error(message.empty() ? "unknown error" : message);
+  }
+  explicit operator bool() const { return !text.empty(); }
+  const std::string &message() const { return text; }
+
+private:
+  std::string text;
+};
+
+#define RETURN_IF_ERROR(expr)                                                  \
+  do {                                                                         \
+    if (Error e_ = (expr))                                                     \
+      return e_;                                                               \
+  } while (false)
+
+struct TensorDeleter {
+  void operator()(weft_tensor_t *t) const { weft_tensor_free(t); }
+};
+struct ModuleDeleter {
+  void operator()(weft_module_t *m) const { weft_module_close(m); }
+};
+struct SafetensorsDeleter {
+  void operator()(weft_safetensors_t *f) const { weft_safetensors_close(f); }
+};
+using Tensor = std::unique_ptr<weft_tensor_t, TensorDeleter>;
+using Module = std::unique_ptr<weft_module_t, ModuleDeleter>;
+using Safetensors = std::unique_ptr<weft_safetensors_t, SafetensorsDeleter>;
+
+std::string quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+/// "2x3xf32", the literal notation.
+std::string typeString(weft_dtype_t dtype, int64_t rank,
+                       const int64_t *shape) {
+  std::string out;
+  for (int64_t i = 0; i < rank; ++i)
+    out += std::to_string(shape[i]) + "x";
+  return out + weft_dtype_name(dtype);
+}
+
+std::string typeString(const weft_tensor_t *t) {
+  return typeString(weft_tensor_dtype(t), weft_tensor_rank(t),
+                    weft_tensor_shape(t));
+}
+
+std::string typeString(const weft_value_info_t &info) {
+  return typeString(info.dtype, info.rank, info.shape);
+}
+
+//===----------------------------------------------------------------------===//
+// Flags
+//===----------------------------------------------------------------------===//
+
+struct Options {
+  bool help = false;
+  std::string module;
+  std::string device = "cpu";
+  std::string function;
+  std::vector<std::string> inputs;
+  std::vector<std::string> weights;
+  std::vector<std::string> outputs;
+  std::vector<std::string> expected;
+  double f16Threshold = 1e-3;
+  double bf16Threshold = 1e-2;
+  double f32Threshold = 1e-4;
+  double f64Threshold = 1e-8;
+  int64_t repeat = 1;
+  int64_t printMax = 8;
+};
+
+Error parseNumber(std::string_view flag, const std::string &text,
+                  double &out) {
+  char *end = nullptr;
+  double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !std::isfinite(value) || value < 0)
+    return Error("--" + std::string(flag) +
+                 " expects a non-negative number, got " + quote(text));
+  out = value;
+  return Error();
+}
+
+Error parseCount(std::string_view flag, const std::string &text,
+                 int64_t minimum, int64_t &out) {
+  char *end = nullptr;
+  errno = 0;
+  long long value = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno == ERANGE || value < minimum)
+    return Error("--" + std::string(flag) + " expects an integer >= " +
+                 std::to_string(minimum) + ", got " + quote(text));
+  out = value;
+  return Error();
+}
+
+constexpr std::string_view kFlagNames[] = {
+    "module",
+    "device",
+    "function",
+    "input",
+    "weights",
+    "output",
+    "expected_output",
+    "expected_f16_threshold",
+    "expected_bf16_threshold",
+    "expected_f32_threshold",
+    "expected_f64_threshold",
+    "repeat",
+    "print_max_element_count",
+};
+
+/// Applies one "--name=value" flag; `name` is one of kFlagNames.
+Error applyFlag(std::string_view name, const std::string &value,
+                Options &options) {
+  struct Single {
+    const char *name;
+    std::string *target;
+  };
+  Single singles[] = {{"module", &options.module},
+                      {"device", &options.device},
+                      {"function", &options.function}};
+  for (const Single &s : singles)
+    if (name == s.name) {
+      *s.target = value;
+      return Error();
+    }
+  struct Repeated {
+    const char *name;
+    std::vector<std::string> *target;
+  };
+  Repeated repeated[] = {{"input", &options.inputs},
+                         {"weights", &options.weights},
+                         {"output", &options.outputs},
+                         {"expected_output", &options.expected}};
+  for (const Repeated &r : repeated)
+    if (name == r.name) {
+      r.target->push_back(value);
+      return Error();
+    }
+  struct Threshold {
+    const char *name;
+    double *target;
+  };
+  Threshold thresholds[] = {{"expected_f16_threshold", &options.f16Threshold},
+                            {"expected_bf16_threshold", &options.bf16Threshold},
+                            {"expected_f32_threshold", &options.f32Threshold},
+                            {"expected_f64_threshold", &options.f64Threshold}};
+  for (const Threshold &t : thresholds)
+    if (name == t.name)
+      return parseNumber(name, value, *t.target);
+  if (name == "repeat")
+    return parseCount(name, value, 1, options.repeat);
+  if (name == "print_max_element_count")
+    return parseCount(name, value, 0, options.printMax);
+  return Error("unhandled flag '--" + std::string(name) + "'");
+}
+
+/// Parses argv. Every message is a usage error.
+Error parseFlags(int argc, char **argv, Options &options) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-help" || arg == "-h") {
+      options.help = true;
+      continue;
+    }
+    if (arg.substr(0, 2) != "--")
+      return Error("unexpected argument " + quote(arg) +
+                   " (flags are --name=value)");
+    arg.remove_prefix(2);
+    size_t eq = arg.find('=');
+    std::string_view name = arg.substr(0, eq);
+    if (std::find(std::begin(kFlagNames), std::end(kFlagNames), name) ==
+        std::end(kFlagNames))
+      return Error("unknown flag '--" + std::string(name) + "'");
+    if (eq == std::string_view::npos)
+      return Error("flag '--" + std::string(name) + "' needs a value (--" +
+                   std::string(name) + "=...)");
+    RETURN_IF_ERROR(applyFlag(name, std::string(arg.substr(eq + 1)), options));
+  }
+  if (options.help)
+    return Error();
+  if (options.module.empty())
+    return Error("--module=FILE.weft is required");
+  if (options.device != "cpu" && options.device != "cuda")
+    return Error("unknown device " + quote(options.device) +
+                 " (expected 'cpu' or 'cuda')");
+  return Error();
+}
+
+//===----------------------------------------------------------------------===//
+// Binding arguments
+//===----------------------------------------------------------------------===//
+
+/// "@file.npy" or a literal.
+Error loadTensor(const std::string &value, Tensor &out) {
+  weft_tensor_t *t = nullptr;
+  if (!value.empty() && value[0] == '@') {
+    RETURN_IF_ERROR(Error::from(weft_tensor_read_npy(value.c_str() + 1, &t)));
+  } else {
+    Error e = Error::from(weft_tensor_parse(value.c_str(), &t));
+    if (e && value.find('=') == std::string::npos &&
+        value.size() > 4 && value.compare(value.size() - 4, 4, ".npy") == 0)
+      return Error(e.message() + " (did you mean '@" + value + "'?)");
+    RETURN_IF_ERROR(std::move(e));
+  }
+  out.reset(t);
+  return Error();
+}
+
+struct Call {
+  std::string functionName;
+  size_t function = 0;
+  std::vector<weft_value_info_t> arguments;
+  std::vector<weft_value_info_t> results;
+  std::vector<Tensor> argumentTensors;
+  std::vector<Tensor> resultTensors;
+};
+
+Error selectFunction(weft_module_t *module, const Options &options,
+                     Call &call) {
+  size_t count = weft_module_function_count(module);
+  if (!options.function.empty()) {
+    RETURN_IF_ERROR(Error::from(weft_module_lookup(
+        module, options.function.c_str(), &call.function)));
+  } else if (count != 1) {
+    std::string names;
+    for (size_t i = 0; i < count; ++i)
+      names += (i ? ", " : "") + quote(weft_module_function_name(module, i));
+    return Error("the artifact has " + std::to_string(count) +
+                 " functions (" + names + "); choose one with --function");
+  }
+  call.functionName = weft_module_function_name(module, call.function);
+  call.arguments.resize(weft_function_argument_count(module, call.function));
+  for (size_t i = 0; i < call.arguments.size(); ++i)
+    weft_function_argument(module, call.function, i, &call.arguments[i]);
+  call.results.resize(weft_function_result_count(module, call.function));
+  for (size_t i = 0; i < call.results.size(); ++i)
+    weft_function_result(module, call.function, i, &call.results[i]);
+  return Error();
+}
+
+std::string describeValues(const std::vector<weft_value_info_t> &values,
+                           weft_role_t role) {
+  std::string out;
+  for (const weft_value_info_t &v : values)
+    if (v.role == role)
+      out += (out.empty() ? "" : ", ") + quote(v.name) + ": " + typeString(v);
+  return out;
+}
+
+/// Binds the --input values to the input-role arguments in order.
+Error bindInputs(const Options &options, Call &call) {
+  size_t expected = 0;
+  for (const weft_value_info_t &a : call.arguments)
+    expected += a.role == WEFT_ROLE_INPUT;
+  if (options.inputs.size() != expected)
+    return Error("function " + quote(call.functionName) + " takes " +
+                 std::to_string(expected) + " inputs (" +
+                 describeValues(call.arguments, WEFT_ROLE_INPUT) + "), got " +
+                 std::to_string(options.inputs.size()) + " --input");
+  size_t next = 0;
+  for (size_t i = 0; i < call.arguments.size(); ++i) {
+    if (call.arguments[i].role != WEFT_ROLE_INPUT)
+      continue;
+    Error e = loadTensor(options.inputs[next++], call.argumentTensors[i]);
+    if (e)
+      return Error("input " + quote(call.arguments[i].name) + ": " +
+                   e.message());
+  }
+  return Error();
+}
+
+/// Binds every weight-role argument by name from the --weights files.
+Error bindWeights(const Options &options, Call &call) {
+  std::string weights = describeValues(call.arguments, WEFT_ROLE_WEIGHT);
+  if (weights.empty())
+    return Error();
+  if (options.weights.empty())
+    return Error("function " + quote(call.functionName) + " has weights (" +
+                 weights + "); pass --weights=FILE.safetensors");
+  std::vector<Safetensors> files;
+  std::unordered_map<std::string, size_t> owner; // First file wins.
+  for (const std::string &path : options.weights) {
+    weft_safetensors_t *file = nullptr;
+    RETURN_IF_ERROR(Error::from(weft_safetensors_open(path.c_str(), &file)));
+    files.emplace_back(file);
+    for (size_t i = 0; i < weft_safetensors_count(file); ++i)
+      owner.emplace(weft_safetensors_name(file, i), files.size() - 1);
+  }
+  for (size_t i = 0; i < call.arguments.size(); ++i) {
+    const weft_value_info_t &arg = call.arguments[i];
+    if (arg.role != WEFT_ROLE_WEIGHT)
+      continue;
+    auto it = owner.find(arg.name);
+    if (it == owner.end()) {
+      std::string paths;
+      for (const std::string &p : options.weights)
+        paths += (paths.empty() ? "" : ", ") + quote(p);
+      return Error("weight " + quote(arg.name) + " (" + typeString(arg) +
+                   ") is not in " + paths);
+    }
+    weft_tensor_t *t = nullptr;
+    RETURN_IF_ERROR(
+        Error::from(weft_tensor_create(arg.dtype, arg.rank, arg.shape, &t)));
+    call.argumentTensors[i].reset(t);
+    RETURN_IF_ERROR(Error::from(
+        weft_safetensors_read(files[it->second].get(), arg.name, t)));
+  }
+  return Error();
+}
+
+Error allocateResults(Call &call) {
+  for (const weft_value_info_t &r : call.results) {
+    weft_tensor_t *t = nullptr;
+    RETURN_IF_ERROR(
+        Error::from(weft_tensor_create(r.dtype, r.rank, r.shape, &t)));
+    call.resultTensors.emplace_back(t);
+  }
+  return Error();
+}
+
+//===----------------------------------------------------------------------===//
+// Results: printing, writing, comparing
+//===----------------------------------------------------------------------===//
+
+bool isInteger(weft_dtype_t dtype) {
+  return dtype == WEFT_DTYPE_I32 || dtype == WEFT_DTYPE_I64;
+}
+
+/// Integer elements exactly (i64 beyond 2^53 too), floats as doubles.
+int64_t integerAt(const weft_tensor_t *t, int64_t i) {
+  const auto *data =
+      static_cast<const char *>(weft_tensor_data(const_cast<weft_tensor_t *>(t)));
+  if (weft_tensor_dtype(t) == WEFT_DTYPE_I32) {
+    int32_t v;
+    std::memcpy(&v, data + 4 * i, 4);
+    return v;
+  }
+  int64_t v;
+  std::memcpy(&v, data + 8 * i, 8);
+  return v;
+}
+
+std::string formatElement(const weft_tensor_t *t, int64_t i,
+                          int precision = 6) {
+  char buffer[64];
+  if (isInteger(weft_tensor_dtype(t)))
+    std::snprintf(buffer, sizeof(buffer), "%" PRId64, integerAt(t, i));
+  else
+    std::snprintf(buffer, sizeof(buffer), "%.*g", precision,
+                  weft_tensor_element_f64(t, i));
+  return buffer;
+}
+
+/// "[1, 2]" for the flat index of an element.
+std::string formatIndex(const weft_tensor_t *t, int64_t flat) {
+  int64_t rank = weft_tensor_rank(t);
+  const int64_t *shape = weft_tensor_shape(t);
+  std::vector<int64_t> index(rank);
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    index[d] = flat % shape[d];
+    flat /= shape[d];
+  }
+  std::string out = "[";
+  for (int64_t d = 0; d < rank; ++d)
+    out += (d ? ", " : "") + std::to_string(index[d]);
+  return out + "]";
+}
+
+void printResults(const Call &call, int64_t printMax) {
+  for (size_t r = 0; r < call.results.size(); ++r) {
+    const weft_tensor_t *t = call.resultTensors[r].get();
+    std::printf("result[%zu] '%s': %s\n", r, call.results[r].name,
+                typeString(t).c_str());
+    if (printMax == 0)
+      continue;
+    int64_t count = weft_tensor_num_elements(t);
+    std::string line = "  [";
+    for (int64_t i = 0; i < count && i < printMax; ++i)
+      line += (i ? " " : "") + formatElement(t, i);
+    if (count > printMax)
+      line += " ...";
+    std::printf("%s]\n", line.c_str());
+  }
+}
+
+Error writeOutputs(const Options &options, const Call &call) {
+  for (size_t r = 0; r < options.outputs.size(); ++r) {
+    const std::string &value = options.outputs[r];
+    if (value.empty())
+      continue;
+    Error e = Error::from(weft_tensor_write_npy(call.resultTensors[r].get(),
+                                                value.c_str() + 1));
+    if (e)
+      return Error("result " + quote(call.results[r].name) + ": " +
+                   e.message());
+  }
+  return Error();
+}
+
+double thresholdFor(weft_dtype_t dtype, const Options &options) {
+  switch (dtype) {
+  case WEFT_DTYPE_F16:
+    return options.f16Threshold;
+  case WEFT_DTYPE_BF16:
+    return options.bf16Threshold;
+  case WEFT_DTYPE_F64:
+    return options.f64Threshold;
+  default:
+    return options.f32Threshold;
+  }
+}
+
+bool sameShape(const weft_tensor_t *a, const weft_tensor_t *b) {
+  int64_t rank = weft_tensor_rank(a);
+  return rank == weft_tensor_rank(b) &&
+         std::equal(weft_tensor_shape(a), weft_tensor_shape(a) + rank,
+                    weft_tensor_shape(b));
+}
+
+/// Compares a result with its expected value. Returns an empty string when
+/// they match, else what differs.
+std::string compare(const weft_tensor_t *result, const weft_tensor_t *expected,
+                    double threshold) {
+  weft_dtype_t rt = weft_tensor_dtype(result), et = weft_tensor_dtype(expected);
+  if (!sameShape(result, expected) || isInteger(rt) != isInteger(et) ||
+      (isInteger(rt) && rt != et))
+    return "expected " + typeString(expected) + ", the result is " +
+           typeString(result);
+  int64_t count = weft_tensor_num_elements(result);
+  for (int64_t i = 0; i < count; ++i) {
+    std::string at = "element " + formatIndex(result, i) + ": result " +
+                     formatElement(result, i, 9) + ", expected " +
+                     formatElement(expected, i, 9);
+    if (isInteger(rt)) {
+      if (integerAt(result, i) != integerAt(expected, i))
+        return at;
+      continue;
+    }
+    double a = weft_tensor_element_f64(result, i);
+    double b = weft_tensor_element_f64(expected, i);
+    if (std::isnan(a) || std::isnan(b)) {
+      if (std::isnan(a) && std::isnan(b))
+        continue;
+      return at;
+    }
+    if (a == b) // Also equal infinities, whose difference is NaN.
+      continue;
+    double difference = std::fabs(a - b);
+    double allowed = threshold + threshold * std::fabs(b);
+    if (!(difference <= allowed)) {
+      char buffer[128];
+      std::snprintf(buffer, sizeof(buffer),
+                    ", |difference| %.6g > %.6g allowed", difference, allowed);
+      return at + buffer;
+    }
+  }
+  return "";
+}
+
+/// Loads the expected outputs before the run, so a typo fails fast.
+Error loadExpected(const Options &options, const Call &call,
+                   std::vector<Tensor> &expected) {
+  if (options.expected.size() > call.results.size())
+    return Error(std::to_string(options.expected.size()) +
+                 " --expected_output flags for " +
+                 std::to_string(call.results.size()) + " results");
+  expected.resize(options.expected.size());
+  for (size_t r = 0; r < options.expected.size(); ++r) {
+    if (options.expected[r].empty())
+      continue;
+    Error e = loadTensor(options.expected[r], expected[r]);
+    if (e)
+      return Error("--expected_output for result " +
+                   quote(call.results[r].name) + ": " + e.message());
+  }
+  return Error();
+}
+
+Error checkOutputFlags(const Options &options, const Call &call) {
+  if (options.outputs.size() > call.results.size())
+    return Error(std::to_string(options.outputs.size()) +
+                 " --output flags for " + std::to_string(call.results.size()) +
+                 " results");
+  for (const std::string &value : options.outputs)
+    if (!value.empty() && (value[0] != '@' || value.size() == 1))
+      return Error("--output expects @FILE.npy or an empty value, got " +
+                   quote(value));
+  return Error();
+}
+
+/// Prints one line per checked result and a summary; false on a mismatch.
+bool checkExpected(const Options &options, const Call &call,
+                   const std::vector<Tensor> &expected) {
+  size_t checked = 0, failed = 0;
+  for (size_t r = 0; r < expected.size(); ++r) {
+    if (!expected[r])
+      continue;
+    const weft_tensor_t *result = call.resultTensors[r].get();
+    std::string mismatch =
+        compare(result, expected[r].get(),
+                thresholdFor(weft_tensor_dtype(result), options));
+    ++checked;
+    failed += !mismatch.empty();
+    std::printf("check result[%zu] '%s': %s\n", r, call.results[r].name,
+                mismatch.empty() ? "SUCCESS" : ("FAILED, " + mismatch).c_str());
+  }
+  if (checked == 0)
+    return true;
+  if (failed)
+    std::printf("FAILED: %zu of %zu results differ from the expected output\n",
+                failed, checked);
+  else
+    std::printf("SUCCESS\n");
+  return failed == 0;
+}
+
+//===----------------------------------------------------------------------===//
+// Driver
+//===----------------------------------------------------------------------===//
+
+/// Runs the function `repeat` times, timing each run.
+Error invoke(weft_module_t *module, Call &call, int64_t repeat, double &total,
+             double &best) {
+  std::vector<weft_tensor_t *> args, results;
+  for (const Tensor &t : call.argumentTensors)
+    args.push_back(t.get());
+  for (const Tensor &t : call.resultTensors)
+    results.push_back(t.get());
+  total = 0;
+  best = INFINITY;
+  for (int64_t i = 0; i < repeat; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    RETURN_IF_ERROR(Error::from(
+        weft_module_invoke(module, call.function, args.data(), args.size(),
+                           results.data(), results.size())));
+    std::chrono::duration<double, std::milli> elapsed =
+        std::chrono::steady_clock::now() - start;
+    total += elapsed.count();
+    best = std::min(best, elapsed.count());
+  }
+  return Error();
+}
+
+void printTime(double total, double best, int64_t repeat) {
+  // Significant digits, not decimals: small functions run in microseconds.
+  if (repeat == 1)
+    std::printf("time: %.4g ms\n", total);
+  else
+    std::printf("time: mean %.4g ms, min %.4g ms per run (%" PRId64 " runs)\n",
+                total / static_cast<double>(repeat), best, repeat);
+}
+
+/// Everything after flag parsing. Sets `mismatch` when outputs differ.
+Error run(const Options &options, bool &mismatch) {
+  // Device code for CUDA targets is not loaded by this runtime yet.
+  if (options.device != "cpu")
+    return Error("device " + quote(options.device) +
+                 " is not supported by this build of weft-run (it runs on "
+                 "'cpu')");
+  weft_module_t *raw = nullptr;
+  RETURN_IF_ERROR(Error::from(weft_module_open(options.module.c_str(), &raw)));
+  Module module(raw);
+  Call call;
+  RETURN_IF_ERROR(selectFunction(module.get(), options, call));
+  call.argumentTensors.resize(call.arguments.size());
+  RETURN_IF_ERROR(checkOutputFlags(options, call));
+  std::vector<Tensor> expected;
+  RETURN_IF_ERROR(loadExpected(options, call, expected));
+  RETURN_IF_ERROR(bindInputs(options, call));
+  RETURN_IF_ERROR(bindWeights(options, call));
+  RETURN_IF_ERROR(allocateResults(call));
+
+  double total = 0, best = 0;
+  RETURN_IF_ERROR(invoke(module.get(), call, options.repeat, total, best));
+  std::printf("EXEC @%s\n", call.functionName.c_str());
+  printResults(call, options.printMax);
+  printTime(total, best, options.repeat);
+  RETURN_IF_ERROR(writeOutputs(options, call));
+  mismatch = !checkExpected(options, call, expected);
+  return Error();
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options options;
+  if (Error e = parseFlags(argc, argv, options)) {
+    std::fprintf(stderr, "weft-run: error: %s (see --help)\n",
+                 e.message().c_str());
+    return kExitUsage;
+  }
+  if (options.help) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  bool mismatch = false;
+  if (Error e = run(options, mismatch)) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "weft-run: error: %s\n", e.message().c_str());
+    return kExitFailure;
+  }
+  return mismatch ? kExitFailure : 0;
+}
