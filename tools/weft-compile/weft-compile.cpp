@@ -124,6 +124,7 @@ LogicalResult compile(MLIRContext &context, DefaultTimingManager &timing) {
   weft::cpu::buildCpuPipeline(pm, pipeline);
   if (failed(pm.run(*module)))
     return failure();
+  lowering.stop();
 
   // 4. Host library.
   weft::cpu::HostCodegenOptions codegen;
