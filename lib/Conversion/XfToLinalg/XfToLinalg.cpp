@@ -480,6 +480,17 @@ struct LowerRope : OpRewritePattern<RopeOp> {
 // Products
 //===----------------------------------------------------------------------===//
 
+/// Groups dims [0, rank) as {leading..., last} (or all in one group with
+/// `mergeAll`): the reassociation of a collapse to rows or to 1-D.
+SmallVector<ReassociationIndices> groupDims(int64_t rank, bool mergeAll) {
+  if (rank == 0)
+    return {};
+  SmallVector<ReassociationIndices> groups(mergeAll ? 1 : 2);
+  for (int64_t i = 0; i < rank; ++i)
+    groups[mergeAll || i < rank - 1 ? 0 : 1].push_back(i);
+  return groups;
+}
+
 /// Casts a compute-type accumulator back to `elem` (a no-op for f32/f64).
 Value roundTensor(OpBuilder &b, Location loc, Value acc, Type elem) {
   if (elementTypeOf(acc) == elem)
@@ -507,14 +518,10 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
 
     // [..., K] -> [M, K]: a view, no copy, once bufferized.
     Value rows = input;
-    if (rank != 2) {
-      SmallVector<ReassociationIndices> assoc(2);
-      for (int64_t i = 0; i < rank - 1; ++i)
-        assoc[0].push_back(i);
-      assoc[1].push_back(rank - 1);
+    if (rank != 2)
       rows = tensor::CollapseShapeOp::create(
-          rewriter, loc, RankedTensorType::get({m, k}, elem), input, assoc);
-    }
+          rewriter, loc, RankedTensorType::get({m, k}, elem), input,
+          groupDims(rank, /*mergeAll=*/false));
     Value acc = createFilledTensor(rewriter, loc, {m, n}, compute, 0.0);
     acc = createContraction(rewriter, loc, rows, op.getWeight(), acc,
                             /*transposeRhs=*/false);
@@ -531,13 +538,9 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
     } else {
       out = roundTensor(rewriter, loc, acc, elem);
     }
-    if (rank != 2) {
-      SmallVector<ReassociationIndices> assoc(2);
-      for (int64_t i = 0; i < rank - 1; ++i)
-        assoc[0].push_back(i);
-      assoc[1].push_back(rank - 1);
-      out = tensor::ExpandShapeOp::create(rewriter, loc, type, out, assoc);
-    }
+    if (rank != 2)
+      out = tensor::ExpandShapeOp::create(rewriter, loc, type, out,
+                                          groupDims(rank, /*mergeAll=*/false));
     rewriter.replaceOp(op, out);
     return success();
   }
@@ -575,23 +578,15 @@ struct LowerReshape : OpRewritePattern<ReshapeOp> {
     Value flat = op.getInput();
     auto flatType = RankedTensorType::get({inType.getNumElements()},
                                           inType.getElementType());
-    if (inType.getRank() != 1) {
-      SmallVector<ReassociationIndices> all(1);
-      for (int64_t i = 0; i < inType.getRank(); ++i)
-        all[0].push_back(i);
-      if (inType.getRank() == 0)
-        all.clear();
-      flat = tensor::CollapseShapeOp::create(rewriter, loc, flatType, flat, all);
-    }
+    if (inType.getRank() != 1)
+      flat = tensor::CollapseShapeOp::create(
+          rewriter, loc, flatType, flat,
+          groupDims(inType.getRank(), /*mergeAll=*/true));
     Value out = flat;
-    if (outType.getRank() != 1) {
-      SmallVector<ReassociationIndices> all(1);
-      for (int64_t i = 0; i < outType.getRank(); ++i)
-        all[0].push_back(i);
-      if (outType.getRank() == 0)
-        all.clear();
-      out = tensor::ExpandShapeOp::create(rewriter, loc, outType, flat, all);
-    }
+    if (outType.getRank() != 1)
+      out = tensor::ExpandShapeOp::create(
+          rewriter, loc, outType, flat,
+          groupDims(outType.getRank(), /*mergeAll=*/true));
     rewriter.replaceOp(op, out);
     return success();
   }
