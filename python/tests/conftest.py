@@ -31,6 +31,16 @@ def build_dir() -> Path:
     return Path(env).resolve() if env else REPO_ROOT / "build"
 
 
+def compiler_diagnostics(stderr: str, limit: int = 40) -> str:
+    """The error lines of a compiler log (and what follows each), not its IR dumps."""
+    lines = stderr.splitlines()
+    picked: list[str] = []
+    for i, line in enumerate(lines):
+        if "error" in line:
+            picked += [line[:300]] + [l[:300] for l in lines[i + 1:i + 6] if not l.lstrip().startswith(("%", "^"))]
+    return "\n".join((picked or lines[-limit:])[:limit])
+
+
 def weft_opt_path() -> Path:
     return build_dir() / "bin" / "weft-opt"
 

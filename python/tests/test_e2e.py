@@ -32,7 +32,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from conftest import build_dir, weft_opt_path
+from conftest import build_dir, compiler_diagnostics, weft_opt_path
 from weft import models, reference, torch_reference
 from weft.build import build_model
 from weft.config import ModelConfig, preset
@@ -64,15 +64,6 @@ def _seed_note(what: str) -> str:
 # -- Compiling, shared and in parallel ------------------------------------------------------------
 
 
-def _diagnostics(stderr: str, limit: int = 40) -> str:
-    """The error lines of a compiler log (and what follows each), not its IR dumps."""
-    lines = stderr.splitlines()
-    picked: list[str] = []
-    for i, line in enumerate(lines):
-        if "error" in line:
-            picked += [line[:300]] + [l[:300] for l in lines[i + 1:i + 6] if not l.lstrip().startswith(("%", "^"))]
-    return "\n".join((picked or lines[-limit:])[:limit])
-
 
 @dataclass
 class Built:
@@ -99,7 +90,7 @@ def _compile(job: Job, root: Path) -> Built:
     proc = subprocess.run([str(WEFT_COMPILE), str(mlir), "-o", str(out), *job.flags], capture_output=True, text=True,
                           timeout=300)
     if proc.returncode != 0:
-        raise RuntimeError(f"weft-compile {' '.join(job.flags)} failed on {job.key}:\n{_diagnostics(proc.stderr)}")
+        raise RuntimeError(f"weft-compile {' '.join(job.flags)} failed on {job.key}:\n{compiler_diagnostics(proc.stderr)}")
     return Built(out, extra, time.monotonic() - start)
 
 
@@ -345,7 +336,7 @@ def test_block_flags_reach_the_lowering(tmp_path: Path) -> None:
     (tmp_path / "attn.mlir").write_text(case.graph("f32"))
     proc = subprocess.run([str(WEFT_COMPILE), str(tmp_path / "attn.mlir"), "-o", str(tmp_path / "attn.weft"),
                            *case.flags(), "--mlir-print-ir-after-all"], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, _diagnostics(proc.stderr)
+    assert proc.returncode == 0, compiler_diagnostics(proc.stderr)
     assert "tensor<16x32xf32>" in proc.stderr, "no 16 x 32 score tile after --attention-block-q=16 -kv=32"
     assert "tensor<40x40xf32>" not in proc.stderr, "a whole 40 x 40 score tile despite 16 x 32 blocks"
 

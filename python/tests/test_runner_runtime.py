@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import build_dir, c_compiler, run_weft_opt
+from conftest import build_dir, c_compiler, compiler_diagnostics, run_weft_opt
 from weft import artifact, models, reference
 from weft.build import build_model
 from weft.config import preset
@@ -221,15 +221,6 @@ def test_hand_built_artifact_errors(runtime: Runtime, hand_built_artifact: Path,
 
 WEFT_COMPILE = build_dir() / "bin" / "weft-compile"
 
-def _diagnostics(stderr: str, limit: int = 40) -> str:
-    """The error lines of a compiler log (and what follows each), not its IR dumps."""
-    lines = stderr.splitlines()
-    picked: list[str] = []
-    for i, line in enumerate(lines):
-        if "error" in line:
-            picked += [line[:300]] + [l[:300] for l in lines[i + 1:i + 6] if not l.lstrip().startswith(("%", "^"))]
-    return "\n".join((picked or lines[-limit:])[:limit])
-
 
 # Per-dtype bound on max |compiled - reference| / max |reference|. Measured
 # on the tiny presets: f64 6e-16, f32 4e-7, f16 7e-4, bf16 5e-3.
@@ -248,7 +239,7 @@ def test_compiled_model_matches_reference(runtime: Runtime, weft_opt, tmp_path: 
     proc = subprocess.run([str(WEFT_COMPILE), str(paths.model), "-o", str(out)], capture_output=True, text=True,
                           timeout=300)
     if proc.returncode != 0:
-        pytest.fail("weft-compile failed:\n" + _diagnostics(proc.stderr), pytrace=False)
+        pytest.fail("weft-compile failed:\n" + compiler_diagnostics(proc.stderr), pytrace=False)
     ids = np.load(paths.input_ids)
     with Module(out, runtime=runtime) as m:
         fn = m.functions["forward"]
