@@ -69,23 +69,35 @@ Value createFilledTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
   return linalg::FillOp::create(b, loc, scalar, empty).getResult(0);
 }
 
+Value createMappedGeneric(OpBuilder &b, Location loc, ValueRange inputs,
+                          ArrayRef<AffineMap> inputMaps, Value init,
+                          ScalarBodyFn body) {
+  unsigned rank = cast<RankedTensorType>(init.getType()).getRank();
+  SmallVector<AffineMap> maps(inputMaps);
+  maps.push_back(AffineMap::getMultiDimIdentityMap(rank, b.getContext()));
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), inputs, init, maps, getIterators(rank),
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               linalg::YieldOp::create(nb, nloc, body(nb, nloc, args));
+             })
+      .getResult(0);
+}
+
 Value createElementwise(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
                         Type resultElementType, ValueRange inputs,
-                        ScalarBodyFn body) {
-  MLIRContext *ctx = b.getContext();
-  SmallVector<AffineMap> maps;
-  for (Value input : inputs)
-    maps.push_back(getBroadcastMap(
-        ctx, cast<RankedTensorType>(input.getType()).getShape(), shape));
-  maps.push_back(AffineMap::getMultiDimIdentityMap(shape.size(), ctx));
+                        ScalarBodyFn body, ArrayRef<AffineMap> inputMaps) {
+  SmallVector<AffineMap> maps(inputMaps);
+  if (maps.empty())
+    for (Value input : inputs)
+      maps.push_back(getBroadcastMap(
+          b.getContext(), cast<RankedTensorType>(input.getType()).getShape(),
+          shape));
   Value init = tensor::EmptyOp::create(b, loc, shape, resultElementType);
-  auto generic = linalg::GenericOp::create(
-      b, loc, init.getType(), inputs, init, maps, getIterators(shape.size()),
+  return createMappedGeneric(
+      b, loc, inputs, maps, init,
       [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value result = body(nb, nloc, args.drop_back());
-        linalg::YieldOp::create(nb, nloc, result);
+        return body(nb, nloc, args.drop_back());
       });
-  return generic.getResult(0);
 }
 
 Value createReduction(OpBuilder &b, Location loc, Value input, unsigned dim,

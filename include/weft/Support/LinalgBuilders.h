@@ -55,12 +55,23 @@ mlir::Value createFilledTensor(mlir::OpBuilder &b, mlir::Location loc,
 using ScalarBodyFn = llvm::function_ref<mlir::Value(
     mlir::OpBuilder &, mlir::Location, mlir::ValueRange)>;
 
-/// A linalg.generic over `shape` reading `inputs` (broadcast into `shape`)
-/// and producing a fresh tensor of `shape` x `resultElementType`.
+/// An all-parallel linalg.generic over the shape of `init` reading each of
+/// `inputs` at its map in `inputMaps` and writing `init` (identity map).
+/// `body` sees the input elements followed by the current `init` element,
+/// so that an update such as `acc = acc * alpha` can be written in place.
+mlir::Value createMappedGeneric(mlir::OpBuilder &b, mlir::Location loc,
+                                mlir::ValueRange inputs,
+                                llvm::ArrayRef<mlir::AffineMap> inputMaps,
+                                mlir::Value init, ScalarBodyFn body);
+
+/// A linalg.generic over `shape` producing a fresh tensor of `shape` x
+/// `resultElementType`; `body` sees the input elements only. Inputs are
+/// read at `inputMaps`, by default NumPy-broadcast into `shape`.
 mlir::Value createElementwise(mlir::OpBuilder &b, mlir::Location loc,
                               llvm::ArrayRef<int64_t> shape,
                               mlir::Type resultElementType,
-                              mlir::ValueRange inputs, ScalarBodyFn body);
+                              mlir::ValueRange inputs, ScalarBodyFn body,
+                              llvm::ArrayRef<mlir::AffineMap> inputMaps = {});
 
 /// Reduces `input` along `dim` into `init` (rank one less), combining in
 /// `body(element, accumulator)`; further `extraInputs` of the reduced shape

@@ -58,61 +58,38 @@ Value createComputeElementwise(OpBuilder &b, Location loc,
       });
 }
 
-/// Sum of `input` (widened to the compute type) over `dim`.
+/// Reduces `input` over `dim` in the compute type, starting from `start`:
+/// the row sums and maxima of the norms and softmax.
+Value createRowReduction(OpBuilder &b, Location loc, Value input, unsigned dim,
+                         double start, ScalarBodyFn combine) {
+  Type compute = getComputeType(elementTypeOf(input));
+  SmallVector<int64_t> shape(shapeOf(input));
+  shape.erase(shape.begin() + dim);
+  Value init = createFilledTensor(b, loc, shape, compute, start);
+  return createReduction(
+      b, loc, input, dim, init,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        return combine(nb, nloc,
+                       {castFloat(nb, nloc, args[0], compute), args.back()});
+      });
+}
+
 Value createSum(OpBuilder &b, Location loc, Value input, unsigned dim) {
-  Type compute = getComputeType(elementTypeOf(input));
-  SmallVector<int64_t> shape(shapeOf(input));
-  shape.erase(shape.begin() + dim);
-  Value init = createFilledTensor(b, loc, shape, compute, 0.0);
-  return createReduction(b, loc, input, dim, init,
-                         [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                           Value x = castFloat(nb, nloc, args[0], compute);
-                           return arith::AddFOp::create(nb, nloc, x, args[1]);
-                         });
+  return createRowReduction(
+      b, loc, input, dim, 0.0,
+      [](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
+        return arith::AddFOp::create(nb, nloc, args[0], args[1]);
+      });
 }
 
-/// Maximum of `input` (widened to the compute type) over `dim`.
 Value createMax(OpBuilder &b, Location loc, Value input, unsigned dim) {
-  Type compute = getComputeType(elementTypeOf(input));
-  SmallVector<int64_t> shape(shapeOf(input));
-  shape.erase(shape.begin() + dim);
-  Value init = createFilledTensor(b, loc, shape, compute, -INFINITY);
-  return createReduction(b, loc, input, dim, init,
-                         [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                           Value x = castFloat(nb, nloc, args[0], compute);
-                           return arith::MaximumFOp::create(nb, nloc, x,
-                                                            args[1]);
-                         });
+  return createRowReduction(
+      b, loc, input, dim, -INFINITY,
+      [](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
+        return arith::MaximumFOp::create(nb, nloc, args[0], args[1]);
+      });
 }
 
-/// A generic over `shape` whose body sees each input at its own map.
-Value createMappedGeneric(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
-                          Type resultType, ValueRange inputs,
-                          ArrayRef<AffineMap> inputMaps, ScalarBodyFn body) {
-  SmallVector<AffineMap> maps(inputMaps);
-  maps.push_back(
-      AffineMap::getMultiDimIdentityMap(shape.size(), b.getContext()));
-  Value init = tensor::EmptyOp::create(b, loc, shape, resultType);
-  return linalg::GenericOp::create(
-             b, loc, init.getType(), inputs, init, maps,
-             getIterators(shape.size()),
-             [&](OpBuilder &nb, Location nloc, ValueRange args) {
-               linalg::YieldOp::create(nb, nloc,
-                                       body(nb, nloc, args.drop_back()));
-             })
-      .getResult(0);
-}
-
-/// Maps for (row-shaped input, per-row statistic, [D] parameters...) in a
-/// loop nest over `rank` dims whose last one is the normalized dimension.
-SmallVector<AffineMap> getNormMaps(MLIRContext *ctx, unsigned rank,
-                                   unsigned numStats, unsigned numParams) {
-  SmallVector<AffineMap> maps{AffineMap::getMultiDimIdentityMap(rank, ctx)};
-  maps.append(numStats, getDropDimMap(ctx, rank, rank - 1));
-  maps.append(numParams,
-              AffineMap::get(rank, 0, getAffineDimExpr(rank - 1, ctx)));
-  return maps;
-}
 
 //===----------------------------------------------------------------------===//
 // Elementwise ops
@@ -202,62 +179,85 @@ struct LowerSilu : OpRewritePattern<SiluOp> {
 // Normalizations and softmax
 //===----------------------------------------------------------------------===//
 
+/// `(x - mean) / sqrt(var + eps) * gamma (+ beta)` over the last dimension of
+/// `x`. Layer norm centres (`centre`): the mean is summed first and the
+/// variance taken around it in a second pass, rather than as E[x²] - E[x]²,
+/// which cancels catastrophically for large means. RMS norm does not centre
+/// (mean 0, the "variance" is the mean square) and has no beta.
+Value createNormalization(OpBuilder &b, Location loc, Value x, Value gamma,
+                          Value beta, double epsilon, bool centre) {
+  auto type = cast<RankedTensorType>(x.getType());
+  unsigned rank = type.getRank();
+  Type elem = type.getElementType(), compute = getComputeType(elem);
+  MLIRContext *ctx = b.getContext();
+  SmallVector<int64_t> rowShape(type.getShape().drop_back());
+  Value width = floatConstant(b, loc, compute, type.getShape().back());
+
+  Value mean;
+  if (centre)
+    mean = createElementwise(
+        b, loc, rowShape, compute, createSum(b, loc, x, rank - 1),
+        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          return arith::DivFOp::create(nb, l, args[0], width);
+        });
+  Value init = createFilledTensor(b, loc, rowShape, compute, 0.0);
+  Value sumSq = createReduction(
+      b, loc, x, rank - 1, init,
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value d = castFloat(nb, l, args[0], compute);
+        if (centre)
+          d = arith::SubFOp::create(nb, l, d, args[1]);
+        return arith::AddFOp::create(nb, l, args.back(),
+                                     arith::MulFOp::create(nb, l, d, d));
+      },
+      centre ? ValueRange{mean} : ValueRange{});
+
+  // x [, mean], sum of squares, gamma [, beta]
+  AffineMap row = getDropDimMap(ctx, rank, rank - 1);
+  AffineMap feature = AffineMap::get(rank, 0, getAffineDimExpr(rank - 1, ctx));
+  SmallVector<Value> inputs{x};
+  SmallVector<AffineMap> maps{AffineMap::getMultiDimIdentityMap(rank, ctx)};
+  auto add = [&](Value v, AffineMap map) {
+    inputs.push_back(v);
+    maps.push_back(map);
+  };
+  if (centre)
+    add(mean, row);
+  add(sumSq, row);
+  add(gamma, feature);
+  if (beta)
+    add(beta, feature);
+  return createElementwise(
+      b, loc, type.getShape(), elem, inputs,
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        unsigned next = 0;
+        Value centred = castFloat(nb, l, args[next++], compute);
+        if (centre)
+          centred = arith::SubFOp::create(nb, l, centred, args[next++]);
+        Value variance = arith::AddFOp::create(
+            nb, l, arith::DivFOp::create(nb, l, args[next++], width),
+            floatConstant(nb, l, compute, epsilon));
+        Value norm = arith::DivFOp::create(
+            nb, l, centred, math::SqrtOp::create(nb, l, variance));
+        Value out = arith::MulFOp::create(
+            nb, l, norm, castFloat(nb, l, args[next++], compute));
+        if (beta)
+          out = arith::AddFOp::create(nb, l, out,
+                                      castFloat(nb, l, args[next++], compute));
+        return castFloat(nb, l, out, elem);
+      },
+      maps);
+}
+
 struct LowerLayerNorm : OpRewritePattern<LayerNormOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(LayerNormOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    Value x = op.getInput();
-    auto type = cast<RankedTensorType>(op.getType());
-    unsigned rank = type.getRank();
-    Type elem = type.getElementType(), compute = getComputeType(elem);
-    double width = type.getShape().back();
-    MLIRContext *ctx = rewriter.getContext();
-
-    // Two passes (mean, then the centred second moment) rather than
-    // E[x^2] - E[x]^2, which cancels catastrophically for large means.
-    Value mean = createSum(rewriter, loc, x, rank - 1);
-    mean = createElementwise(
-        rewriter, loc, shapeOf(mean), compute, mean,
-        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-          return arith::DivFOp::create(b, l, args[0],
-                                       floatConstant(b, l, compute, width));
-        });
-    SmallVector<int64_t> rowShape(shapeOf(mean));
-    Value varInit = createFilledTensor(rewriter, loc, rowShape, compute, 0.0);
-    Value var = createReduction(
-        rewriter, loc, x, rank - 1, varInit,
-        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-          Value d = arith::SubFOp::create(
-              b, l, castFloat(b, l, args[0], compute), args[1]);
-          return arith::AddFOp::create(b, l, args[2],
-                                       arith::MulFOp::create(b, l, d, d));
-        },
-        mean);
-    double epsilon = op.getEpsilon().convertToDouble();
-    Value result = createMappedGeneric(
-        rewriter, loc, type.getShape(), elem,
-        {x, mean, var, op.getGamma(), op.getBeta()},
-        getNormMaps(ctx, rank, 2, 2),
-        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-          Value xc = arith::SubFOp::create(
-              b, l, castFloat(b, l, args[0], compute), args[1]);
-          Value v = arith::AddFOp::create(
-              b, l,
-              arith::DivFOp::create(b, l, args[2],
-                                    floatConstant(b, l, compute, width)),
-              floatConstant(b, l, compute, epsilon));
-          Value norm = arith::DivFOp::create(b, l, xc,
-                                             math::SqrtOp::create(b, l, v));
-          Value scaled = arith::MulFOp::create(
-              b, l, norm, castFloat(b, l, args[3], compute));
-          return castFloat(
-              b, l,
-              arith::AddFOp::create(b, l, scaled,
-                                    castFloat(b, l, args[4], compute)),
-              elem);
-        });
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(
+        op, createNormalization(rewriter, op.getLoc(), op.getInput(),
+                                op.getGamma(), op.getBeta(),
+                                op.getEpsilon().convertToDouble(),
+                                /*centre=*/true));
     return success();
   }
 };
@@ -266,41 +266,11 @@ struct LowerRmsNorm : OpRewritePattern<RmsNormOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(RmsNormOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    Value x = op.getInput();
-    auto type = cast<RankedTensorType>(op.getType());
-    unsigned rank = type.getRank();
-    Type elem = type.getElementType(), compute = getComputeType(elem);
-    double width = type.getShape().back();
-    SmallVector<int64_t> rowShape(type.getShape().drop_back());
-    Value init = createFilledTensor(rewriter, loc, rowShape, compute, 0.0);
-    Value sumSq = createReduction(
-        rewriter, loc, x, rank - 1, init,
-        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-          Value v = castFloat(b, l, args[0], compute);
-          return arith::AddFOp::create(b, l, args[1],
-                                       arith::MulFOp::create(b, l, v, v));
-        });
-    double epsilon = op.getEpsilon().convertToDouble();
-    Value result = createMappedGeneric(
-        rewriter, loc, type.getShape(), elem, {x, sumSq, op.getGamma()},
-        getNormMaps(rewriter.getContext(), rank, 1, 1),
-        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-          Value ms = arith::AddFOp::create(
-              b, l,
-              arith::DivFOp::create(b, l, args[1],
-                                    floatConstant(b, l, compute, width)),
-              floatConstant(b, l, compute, epsilon));
-          Value norm =
-              arith::DivFOp::create(b, l, castFloat(b, l, args[0], compute),
-                                    math::SqrtOp::create(b, l, ms));
-          return castFloat(
-              b, l,
-              arith::MulFOp::create(b, l, norm,
-                                    castFloat(b, l, args[2], compute)),
-              elem);
-        });
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(
+        op, createNormalization(rewriter, op.getLoc(), op.getInput(),
+                                op.getGamma(), /*beta=*/nullptr,
+                                op.getEpsilon().convertToDouble(),
+                                /*centre=*/false));
     return success();
   }
 };
@@ -333,9 +303,8 @@ struct LowerSoftmax : OpRewritePattern<SoftmaxOp> {
           return arith::AddFOp::create(b, l, args[2], e);
         },
         max);
-    Value result = createMappedGeneric(
+    Value result = createElementwise(
         rewriter, loc, type.getShape(), elem, {x, max, sum},
-        {identity, reduced, reduced},
         [&](OpBuilder &b, Location l, ValueRange args) -> Value {
           Value e = math::ExpOp::create(
               b, l,
@@ -343,7 +312,8 @@ struct LowerSoftmax : OpRewritePattern<SoftmaxOp> {
                                     args[1]));
           return castFloat(b, l, arith::DivFOp::create(b, l, e, args[2]),
                            elem);
-        });
+        },
+        {identity, reduced, reduced});
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -373,13 +343,14 @@ struct LowerEmbedding : OpRewritePattern<EmbeddingOp> {
     Value table = op.getTable();
     int64_t vocab = shapeOf(table)[0];
     AffineMap idsMap = getDropDimMap(rewriter.getContext(), rank, rank - 1);
-    Value result = createMappedGeneric(
+    Value result = createElementwise(
         rewriter, loc, type.getShape(), type.getElementType(), op.getIds(),
-        idsMap, [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
           Value row = clampedIndex(b, l, args[0], vocab);
           Value col = linalg::IndexOp::create(b, l, rank - 1);
           return tensor::ExtractOp::create(b, l, table, ValueRange{row, col});
-        });
+        },
+        idsMap);
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -406,8 +377,8 @@ struct LowerRope : OpRewritePattern<RopeOp> {
       maps.push_back(AffineMap::get(
           4, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)}, ctx));
     }
-    Value result = createMappedGeneric(
-        rewriter, loc, type.getShape(), elem, inputs, maps,
+    Value result = createElementwise(
+        rewriter, loc, type.getShape(), elem, inputs,
         [&](OpBuilder &b, Location l, ValueRange args) -> Value {
           auto c = [&](int64_t v) {
             return arith::ConstantIndexOp::create(b, l, v);
@@ -470,7 +441,8 @@ struct LowerRope : OpRewritePattern<RopeOp> {
               b, l, arith::MulFOp::create(b, l, self, cos),
               arith::MulFOp::create(b, l, other, signedSin));
           return castFloat(b, l, rotated, elem);
-        });
+        },
+        maps);
     rewriter.replaceOp(op, result);
     return success();
   }

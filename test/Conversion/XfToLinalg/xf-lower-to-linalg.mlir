@@ -116,6 +116,7 @@ func.func @silu(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 // map dividing the variance by D: D = 16 here.
 // CHECK-LABEL: func.func @layer_norm(
 // CHECK-SAME: %[[X:.+]]: tensor<2x8x16xf32>, %[[G:.+]]: tensor<16xf32>, %[[B:.+]]: tensor<16xf32>)
+// CHECK: %[[D:.+]] = arith.constant 1.600000e+01 : f32
 // CHECK: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
 // CHECK-NEXT: %[[ACC:.+]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.+}} : tensor<2x8xf32>) -> tensor<2x8xf32>
 // CHECK-NEXT: %[[SUM:.+]] = linalg.generic {indexing_maps = [#[[ID3]], #[[DROP_LAST3]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]] : tensor<2x8x16xf32>) outs(%[[ACC]] : tensor<2x8xf32>)
@@ -124,7 +125,6 @@ func.func @silu(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 // CHECK-NEXT: linalg.yield %[[ADD]] : f32
 // CHECK: %[[MEAN:.+]] = linalg.generic {indexing_maps = [#[[ID2]], #[[ID2]]], iterator_types = ["parallel", "parallel"]} ins(%[[SUM]] : tensor<2x8xf32>)
 // CHECK-NEXT: ^bb0(%[[IN:.+]]: f32, %{{.+}}: f32):
-// CHECK-NEXT: %[[D:.+]] = arith.constant 1.600000e+01 : f32
 // CHECK-NEXT: %[[Q:.+]] = arith.divf %[[IN]], %[[D]] : f32
 // CHECK-NEXT: linalg.yield %[[Q]] : f32
 // CHECK: %[[VACC:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<2x8xf32>) -> tensor<2x8xf32>
@@ -137,9 +137,8 @@ func.func @silu(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 // CHECK: %[[R:.+]] = linalg.generic {indexing_maps = [#[[ID3]], #[[DROP_LAST3]], #[[DROP_LAST3]], #[[LAST3]], #[[LAST3]], #[[ID3]]], iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[X]], %[[MEAN]], %[[VAR]], %[[G]], %[[B]] : tensor<2x8x16xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<16xf32>, tensor<16xf32>) outs(%{{.+}} : tensor<2x8x16xf32>)
 // CHECK-NEXT: ^bb0(%[[IN:.+]]: f32, %[[M:.+]]: f32, %[[V:.+]]: f32, %[[GAMMA:.+]]: f32, %[[BETA:.+]]: f32, %{{.+}}: f32):
 // CHECK-NEXT: %[[XC:.+]] = arith.subf %[[IN]], %[[M]] : f32
-// CHECK-DAG: %[[EPS:.+]] = arith.constant 9.99999974E-6 : f32
-// CHECK-DAG: %[[D:.+]] = arith.constant 1.600000e+01 : f32
-// CHECK: %[[VD:.+]] = arith.divf %[[V]], %[[D]] : f32
+// CHECK-NEXT: %[[EPS:.+]] = arith.constant 9.99999974E-6 : f32
+// CHECK-NEXT: %[[VD:.+]] = arith.divf %[[V]], %[[D]] : f32
 // CHECK-NEXT: %[[VE:.+]] = arith.addf %[[VD]], %[[EPS]] : f32
 // CHECK-NEXT: %[[SD:.+]] = math.sqrt %[[VE]] : f32
 // CHECK-NEXT: %[[N:.+]] = arith.divf %[[XC]], %[[SD]] : f32
@@ -154,6 +153,7 @@ func.func @layer_norm(%x: tensor<2x8x16xf32>, %g: tensor<16xf32>, %b: tensor<16x
 
 // CHECK-LABEL: func.func @rms_norm(
 // CHECK-SAME: %[[X:.+]]: tensor<2x8x16xf32>, %[[G:.+]]: tensor<16xf32>)
+// CHECK: %[[D:.+]] = arith.constant 1.600000e+01 : f32
 // CHECK: %[[ACC:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<2x8xf32>) -> tensor<2x8xf32>
 // CHECK-NEXT: %[[SS:.+]] = linalg.generic {indexing_maps = [#[[ID3]], #[[DROP_LAST3]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]] : tensor<2x8x16xf32>) outs(%[[ACC]] : tensor<2x8xf32>)
 // CHECK-NEXT: ^bb0(%[[IN:.+]]: f32, %[[OUT:.+]]: f32):
@@ -162,9 +162,8 @@ func.func @layer_norm(%x: tensor<2x8x16xf32>, %g: tensor<16xf32>, %b: tensor<16x
 // CHECK-NEXT: linalg.yield %[[ADD]] : f32
 // CHECK: %[[R:.+]] = linalg.generic {indexing_maps = [#[[ID3]], #[[DROP_LAST3]], #[[LAST3]], #[[ID3]]], iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[X]], %[[SS]], %[[G]] : tensor<2x8x16xf32>, tensor<2x8xf32>, tensor<16xf32>)
 // CHECK-NEXT: ^bb0(%[[IN:.+]]: f32, %[[S:.+]]: f32, %[[GAMMA:.+]]: f32, %{{.+}}: f32):
-// CHECK-DAG: %[[EPS:.+]] = arith.constant 9.99999997E-7 : f32
-// CHECK-DAG: %[[D:.+]] = arith.constant 1.600000e+01 : f32
-// CHECK: %[[MS:.+]] = arith.divf %[[S]], %[[D]] : f32
+// CHECK-NEXT: %[[EPS:.+]] = arith.constant 9.99999997E-7 : f32
+// CHECK-NEXT: %[[MS:.+]] = arith.divf %[[S]], %[[D]] : f32
 // CHECK-NEXT: %[[MSE:.+]] = arith.addf %[[MS]], %[[EPS]] : f32
 // CHECK-NEXT: %[[RMS:.+]] = math.sqrt %[[MSE]] : f32
 // CHECK-NEXT: %[[N:.+]] = arith.divf %[[IN]], %[[RMS]] : f32

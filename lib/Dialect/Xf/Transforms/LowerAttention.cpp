@@ -192,32 +192,24 @@ SmallVector<Value> buildKeyBlockStep(OpBuilder &b, Location loc,
   Value mNew = update.getResult(0), alpha = update.getResult(1);
 
   // P = exp(S - m'), 0 where masked (m' is finite wherever S is visible).
-  Value probsInit = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{br, bc}, f);
-  Value probs =
-      linalg::GenericOp::create(
-          b, loc, probsInit.getType(), ValueRange{scores, mNew}, probsInit,
-          {id2, rowMap, id2}, getIterators(2),
-          [&](OpBuilder &nb, Location l2, ValueRange args) {
-            Value p = math::ExpOp::create(
-                nb, l2, arith::SubFOp::create(nb, l2, args[0], args[1]));
-            if (s.needsMask())
-              p = arith::SelectOp::create(nb, l2,
-                                          isVisible(nb, l2, s, qStart, kStart),
-                                          p, floatConstant(nb, l2, f, 0.0));
-            linalg::YieldOp::create(nb, l2, p);
-          })
-          .getResult(0);
+  Value probs = createElementwise(
+      b, loc, {br, bc}, f, {scores, mNew},
+      [&](OpBuilder &nb, Location l2, ValueRange args) -> Value {
+        Value p = math::ExpOp::create(
+            nb, l2, arith::SubFOp::create(nb, l2, args[0], args[1]));
+        if (s.needsMask())
+          p = arith::SelectOp::create(nb, l2,
+                                      isVisible(nb, l2, s, qStart, kStart), p,
+                                      floatConstant(nb, l2, f, 0.0));
+        return p;
+      },
+      {id2, rowMap});
 
   // l' = l·alpha + rowsum(P).
-  Value lScaled =
-      linalg::GenericOp::create(
-          b, loc, l.getType(), alpha, l, {id1, id1}, getIterators(1),
-          [](OpBuilder &nb, Location l2, ValueRange args) {
-            linalg::YieldOp::create(
-                nb, l2,
-                arith::MulFOp::create(nb, l2, args[1], args[0]).getResult());
-          })
-          .getResult(0);
+  auto scaleByAlpha = [](OpBuilder &nb, Location l2, ValueRange args) -> Value {
+    return arith::MulFOp::create(nb, l2, args[1], args[0]);
+  };
+  Value lScaled = createMappedGeneric(b, loc, alpha, id1, l, scaleByAlpha);
   Value lNew = createReduction(
       b, loc, probs, 1, lScaled,
       [](OpBuilder &nb, Location l2, ValueRange args) -> Value {
@@ -226,14 +218,7 @@ SmallVector<Value> buildKeyBlockStep(OpBuilder &b, Location loc,
 
   // O' = O·alpha + P·V.
   Value accScaled =
-      linalg::GenericOp::create(
-          b, loc, acc.getType(), alpha, acc, {rowMap, id2}, getIterators(2),
-          [](OpBuilder &nb, Location l2, ValueRange args) {
-            linalg::YieldOp::create(
-                nb, l2,
-                arith::MulFOp::create(nb, l2, args[1], args[0]).getResult());
-          })
-          .getResult(0);
+      createMappedGeneric(b, loc, alpha, rowMap, acc, scaleByAlpha);
   Value accNew = createContraction(b, loc, probs, vTile, accScaled,
                                    /*transposeRhs=*/false);
   return {mNew, lNew, accNew};
@@ -310,19 +295,16 @@ Value buildAttention(OpBuilder &b, Location loc, AttentionOp op,
   Value outInit = tensor::ExtractSliceOp::create(
       b, loc, RankedTensorType::get({s.blockQ, s.valueDim}, s.elem),
       forall.getRegionIterArgs()[0], offsets, sizes, strides);
-  Value tile =
-      linalg::GenericOp::create(
-          b, loc, outInit.getType(), ValueRange{acc, l}, outInit,
-          {id2, rowMap, id2}, getIterators(2),
-          [&](OpBuilder &nb, Location l2, ValueRange args) {
-            Value zero = floatConstant(nb, l2, s.compute, 0.0);
-            Value empty = arith::CmpFOp::create(
-                nb, l2, arith::CmpFPredicate::OEQ, args[1], zero);
-            Value q = arith::DivFOp::create(nb, l2, args[0], args[1]);
-            Value r = arith::SelectOp::create(nb, l2, empty, zero, q);
-            linalg::YieldOp::create(nb, l2, castFloat(nb, l2, r, s.elem));
-          })
-          .getResult(0);
+  Value tile = createMappedGeneric(
+      b, loc, {acc, l}, {id2, rowMap}, outInit,
+      [&](OpBuilder &nb, Location l2, ValueRange args) -> Value {
+        Value zero = floatConstant(nb, l2, s.compute, 0.0);
+        Value empty = arith::CmpFOp::create(nb, l2, arith::CmpFPredicate::OEQ,
+                                            args[1], zero);
+        Value q = arith::DivFOp::create(nb, l2, args[0], args[1]);
+        Value r = arith::SelectOp::create(nb, l2, empty, zero, q);
+        return castFloat(nb, l2, r, s.elem);
+      });
 
   b.setInsertionPointToStart(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(b, loc, tile,

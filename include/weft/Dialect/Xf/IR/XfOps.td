@@ -29,9 +29,10 @@ def Xf_EmbeddingOp : Xf_InferredOp<"embedding"> {
   let description = [{
     Looks up one row of `table` (`[V, D]`: vocabulary, width) per index in
     `ids` (any rank, `i32` or `i64`). The result has the shape of `ids` followed by
-    `D`: for token ids `[B, S]` it is `[B, S, D]`. Indices outside `[0, V)`
-    are undefined behaviour at run time; the runtime validates inputs it
-    reads from files.
+    `D`: for token ids `[B, S]` it is `[B, S, D]`. Indices must lie in `[0, V)`:
+    `weft-compile` records `V` as the argument's `index_bound` when `ids` is
+    an entry argument, and the runtime rejects an input outside it before
+    running; the CPU lowering also clamps each index into the table.
 
     ```mlir
     %h = xf.embedding %wte[%ids]
