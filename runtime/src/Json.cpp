@@ -119,48 +119,47 @@ private:
     }
   }
 
-  Status enter(unsigned depth) const {
+  bool consume(char c) {
+    if (peek() != c)
+      return false;
+    ++pos;
+    return true;
+  }
+
+  /// An array or object from its opening bracket to `close`: no members,
+  /// or `parseMember` repeated with commas between.
+  template <typename ParseMember>
+  Status parseContainer(Value &out, Kind kind, unsigned depth, char close,
+                        ParseMember parseMember) {
     if (depth >= limits.maxDepth)
       return fail(concat("nesting deeper than ", limits.maxDepth, " levels"));
-    return Status();
+    out.valueKind = kind;
+    ++pos; // '[' or '{'
+    skipWhitespace();
+    if (consume(close))
+      return Status();
+    while (true) {
+      WEFT_RETURN_IF_ERROR(parseMember());
+      skipWhitespace();
+      if (consume(close))
+        return Status();
+      if (!consume(','))
+        return fail(concat("expected ',' or '", close, "'"));
+      skipWhitespace();
+    }
   }
 
   Status parseArray(Value &out, unsigned depth) {
-    WEFT_RETURN_IF_ERROR(enter(depth));
-    out.valueKind = Kind::Array;
-    ++pos; // '['
-    skipWhitespace();
-    if (peek() == ']') {
-      ++pos;
-      return Status();
-    }
-    while (true) {
+    return parseContainer(out, Kind::Array, depth, ']', [&] {
       out.items.emplace_back();
-      WEFT_RETURN_IF_ERROR(parseValue(out.items.back(), depth + 1));
-      skipWhitespace();
-      if (peek() == ']') {
-        ++pos;
-        return Status();
-      }
-      if (peek() != ',')
-        return fail("expected ',' or ']'");
-      ++pos;
-      skipWhitespace();
-    }
+      return parseValue(out.items.back(), depth + 1);
+    });
   }
 
   Status parseObject(Value &out, unsigned depth) {
-    WEFT_RETURN_IF_ERROR(enter(depth));
-    out.valueKind = Kind::Object;
-    ++pos; // '{'
-    skipWhitespace();
-    if (peek() == '}') {
-      ++pos;
-      return Status();
-    }
     // Owned copies: views into out.keys would dangle when it grows.
     std::unordered_set<std::string> seen;
-    while (true) {
+    return parseContainer(out, Kind::Object, depth, '}', [&]() -> Status {
       if (peek() != '"')
         return fail("expected a string key");
       size_t keyStart = pos;
@@ -171,23 +170,13 @@ private:
         return fail(concat("duplicate key ", quote(key)));
       }
       skipWhitespace();
-      if (peek() != ':')
+      if (!consume(':'))
         return fail("expected ':'");
-      ++pos;
       skipWhitespace();
       out.keys.push_back(std::move(key));
       out.items.emplace_back();
-      WEFT_RETURN_IF_ERROR(parseValue(out.items.back(), depth + 1));
-      skipWhitespace();
-      if (peek() == '}') {
-        ++pos;
-        return Status();
-      }
-      if (peek() != ',')
-        return fail("expected ',' or '}'");
-      ++pos;
-      skipWhitespace();
-    }
+      return parseValue(out.items.back(), depth + 1);
+    });
   }
 
   Status parseNumber(Value &out) {

@@ -4,8 +4,8 @@
 // headers. Strict RFC 8259 (no comments, trailing commas, NaN or duplicate
 // keys; strings must be valid UTF-8), with limits on input size, nesting
 // depth and value count so that hostile input can exhaust neither the stack
-// nor memory. Integral numbers
-// that fit in int64 are kept exact; other numbers are doubles.
+// nor memory. Integral numbers that fit in int64 are kept exact; other
+// numbers are doubles.
 //
 //===----------------------------------------------------------------------===//
 

@@ -102,12 +102,9 @@ Status readDtype(const Value &object, const std::string &path,
                  weft_dtype_t &dtype) {
   std::string name;
   WEFT_RETURN_IF_ERROR(readString(object, path, "dtype", name));
-  weft_status_t s = weft_dtype_parse(name.c_str(), &dtype);
-  if (!s)
+  if (lookupDtype(name, dtype))
     return Status();
-  weft_status_free(s);
-  return error(field(path, "dtype"),
-               ": expected f16, bf16, f32, f64, i32 or i64, found ",
+  return error(field(path, "dtype"), ": expected ", kDtypeNames, ", found ",
                quote(name));
 }
 
@@ -185,10 +182,10 @@ Status readFunction(const Value &value, const std::string &path,
   return readValues(value, path, "results", fn.results);
 }
 
-/// null, or {"name": ..., "shape": [...], "axes": [...]}.
-Status readMesh(const Value &value, bool &hasMesh) {
-  hasMesh = !value.isNull();
-  if (!hasMesh)
+/// null, or {"name": ..., "shape": [...], "axes": [...]}. Checked, not
+/// kept: this runtime runs single-device programs.
+Status checkMesh(const Value &value) {
+  if (value.isNull())
     return Status();
   WEFT_RETURN_IF_ERROR(checkObject(value, "mesh", {"name", "shape", "axes"}));
   std::string name;
@@ -251,7 +248,7 @@ Status readHeader(const Value &root, Manifest &manifest) {
     WEFT_RETURN_IF_ERROR(readHost(*host, manifest.host));
   }
   const Value *mesh = root.find("mesh");
-  return mesh ? readMesh(*mesh, manifest.hasMesh) : Status();
+  return mesh ? checkMesh(*mesh) : Status();
 }
 
 } // namespace

@@ -1,7 +1,8 @@
 //===- Manifest.h - The manifest of a .weft artifact ------------*- C++ -*-===//
 //
-// The typed form of the manifest JSON (docs/artifact.md): target, mesh and
-// functions with their arguments and results.
+// The typed form of the manifest JSON (docs/artifact.md): target, host and
+// functions with their arguments and results. The mesh is validated but
+// not kept.
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,7 +41,6 @@ struct HostSpec {
 
 struct Manifest {
   std::string target;
-  bool hasMesh = false;
   bool hasHost = false;
   HostSpec host;
   std::vector<FunctionSpec> functions;

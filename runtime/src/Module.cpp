@@ -13,7 +13,6 @@
 #include "Manifest.h"
 #include "Tensor.h"
 
-#include <algorithm>
 #include <cstring>
 
 using namespace weft::runtime;
@@ -102,12 +101,11 @@ Status checkTensor(const ValueSpec &spec, const weft_tensor *tensor, size_t i,
                    bool isResult) {
   if (!tensor)
     return error(describeValue(spec, i, isResult), ": tensor is null");
-  int64_t rank = static_cast<int64_t>(spec.shape.size());
-  if (tensor->dtype != spec.dtype || tensor->rank != rank ||
-      !std::equal(spec.shape.begin(), spec.shape.end(), tensor->shape))
-    return error(describeValue(spec, i, isResult), ": expected ",
-                 formatType(spec.dtype, spec.shape.data(), rank), ", found ",
-                 formatType(tensor->dtype, tensor->shape, tensor->rank));
+  Status s = checkType(spec.dtype, spec.shape.data(),
+                       static_cast<int64_t>(spec.shape.size()), tensor->dtype,
+                       tensor->shape, tensor->rank);
+  if (!s.ok())
+    return std::move(s).withPrefix(describeValue(spec, i, isResult) + ": ");
   return Status();
 }
 
@@ -125,14 +123,7 @@ Status checkIndexBound(const ValueSpec &spec, const weft_tensor &tensor) {
   if (spec.indexBound < 0)
     return Status();
   for (int64_t i = 0; i < tensor.numElements; ++i) {
-    int64_t value;
-    if (tensor.dtype == WEFT_DTYPE_I32) {
-      int32_t v;
-      std::memcpy(&v, static_cast<const char *>(tensor.data) + 4 * i, 4);
-      value = v;
-    } else {
-      std::memcpy(&value, static_cast<const char *>(tensor.data) + 8 * i, 8);
-    }
+    int64_t value = loadInteger(tensor.dtype, tensor.data, i);
     if (value < 0 || value >= spec.indexBound)
       return error("input ", quote(spec.name), " element ",
                    formatIndex(tensor, i), " = ", value, " is outside [0, ",

@@ -254,13 +254,12 @@ weft_status_t weft_safetensors_read(const weft_safetensors_t *file,
   if (it == file->byName.end())
     return error(prefix, "no tensor named ", quote(name)).release();
   const Entry &entry = file->entries[it->second];
-  int64_t rank = static_cast<int64_t>(entry.shape.size());
-  bool same = entry.dtype == tensor->dtype && rank == tensor->rank &&
-              std::equal(entry.shape.begin(), entry.shape.end(), tensor->shape);
-  if (!same)
-    return error(prefix, "tensor ", quote(name), ": expected ",
-                 formatType(tensor->dtype, tensor->shape, tensor->rank),
-                 ", found ", formatType(entry.dtype, entry.shape.data(), rank))
+  Status same = checkType(tensor->dtype, tensor->shape, tensor->rank,
+                          entry.dtype, entry.shape.data(),
+                          static_cast<int64_t>(entry.shape.size()));
+  if (!same.ok())
+    return std::move(same)
+        .withPrefix(concat(prefix, "tensor ", quote(name), ": "))
         .release();
   if (tensor->numBytes)
     std::memcpy(tensor->data, file->data + entry.begin, tensor->numBytes);

@@ -1,13 +1,14 @@
 //===- Tensor.cpp - Host tensors and element types ------------------------===//
 //
 // Element types, dense tensors with 64-byte aligned zeroed storage, and the
-// element access used by literals and printing.
+// one element access that literals, index checks and printing share.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Tensor.h"
 #include "Float16.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -24,6 +25,19 @@ bool weft::runtime::isValidDtype(weft_dtype_t dtype) {
 
 bool weft::runtime::isIntegerDtype(weft_dtype_t dtype) {
   return dtype == WEFT_DTYPE_I32 || dtype == WEFT_DTYPE_I64;
+}
+
+const char weft::runtime::kDtypeNames[] = "f16, bf16, f32, f64, i32 or i64";
+
+bool weft::runtime::lookupDtype(std::string_view name, weft_dtype_t &dtype) {
+  for (int d = WEFT_DTYPE_F16; d <= WEFT_DTYPE_I64; ++d) {
+    auto candidate = static_cast<weft_dtype_t>(d);
+    if (name == weft_dtype_name(candidate)) {
+      dtype = candidate;
+      return true;
+    }
+  }
+  return false;
 }
 
 Status weft::runtime::checkShape(weft_dtype_t dtype, const int64_t *shape,
@@ -87,78 +101,80 @@ Status weft::runtime::createTensor(weft_dtype_t dtype, const int64_t *shape,
   return Status();
 }
 
+Status weft::runtime::checkType(weft_dtype_t dtype, const int64_t *shape,
+                                int64_t rank, weft_dtype_t foundDtype,
+                                const int64_t *foundShape, int64_t foundRank) {
+  if (dtype == foundDtype && rank == foundRank &&
+      std::equal(shape, shape + rank, foundShape))
+    return Status();
+  return error("expected ", formatType(dtype, shape, rank), ", found ",
+               formatType(foundDtype, foundShape, foundRank));
+}
+
+namespace {
+
+/// Element `i` of an array of T at `data`, which need not be aligned.
+template <typename T>
+T read(const void *data, int64_t i) {
+  T value;
+  std::memcpy(&value, static_cast<const uint8_t *>(data) + sizeof(T) * i,
+              sizeof(T));
+  return value;
+}
+
+template <typename T>
+void write(void *data, int64_t i, T value) {
+  std::memcpy(static_cast<uint8_t *>(data) + sizeof(T) * i, &value,
+              sizeof(T));
+}
+
+} // namespace
+
 double weft::runtime::loadElement(weft_dtype_t dtype, const void *data,
                                   int64_t i) {
-  const auto *bytes = static_cast<const uint8_t *>(data);
   switch (dtype) {
   case WEFT_DTYPE_F16:
-  case WEFT_DTYPE_BF16: {
-    uint16_t bits;
-    std::memcpy(&bits, bytes + 2 * i, 2);
-    return dtype == WEFT_DTYPE_F16 ? halfToDouble(bits)
-                                   : bfloat16ToDouble(bits);
-  }
-  case WEFT_DTYPE_F32: {
-    float v;
-    std::memcpy(&v, bytes + 4 * i, 4);
-    return v;
-  }
-  case WEFT_DTYPE_F64: {
-    double v;
-    std::memcpy(&v, bytes + 8 * i, 8);
-    return v;
-  }
-  case WEFT_DTYPE_I32: {
-    int32_t v;
-    std::memcpy(&v, bytes + 4 * i, 4);
-    return v;
-  }
-  case WEFT_DTYPE_I64: {
-    int64_t v;
-    std::memcpy(&v, bytes + 8 * i, 8);
-    return static_cast<double>(v);
-  }
+    return halfToDouble(read<uint16_t>(data, i));
+  case WEFT_DTYPE_BF16:
+    return bfloat16ToDouble(read<uint16_t>(data, i));
+  case WEFT_DTYPE_F32:
+    return read<float>(data, i);
+  case WEFT_DTYPE_F64:
+    return read<double>(data, i);
+  case WEFT_DTYPE_I32:
+  case WEFT_DTYPE_I64:
+    return static_cast<double>(loadInteger(dtype, data, i));
   }
   return std::nan("");
 }
 
+int64_t weft::runtime::loadInteger(weft_dtype_t dtype, const void *data,
+                                   int64_t i) {
+  if (dtype == WEFT_DTYPE_I32)
+    return read<int32_t>(data, i);
+  if (dtype == WEFT_DTYPE_I64)
+    return read<int64_t>(data, i);
+  return 0;
+}
+
 void weft::runtime::storeFloat(weft_dtype_t dtype, void *data, int64_t i,
                                double value) {
-  auto *bytes = static_cast<uint8_t *>(data);
-  switch (dtype) {
-  case WEFT_DTYPE_F16:
-  case WEFT_DTYPE_BF16: {
-    uint16_t bits = dtype == WEFT_DTYPE_F16 ? doubleToHalf(value)
-                                            : doubleToBFloat16(value);
-    std::memcpy(bytes + 2 * i, &bits, 2);
-    return;
-  }
-  case WEFT_DTYPE_F32: {
-    auto v = static_cast<float>(value);
-    std::memcpy(bytes + 4 * i, &v, 4);
-    return;
-  }
-  case WEFT_DTYPE_F64:
-    std::memcpy(bytes + 8 * i, &value, 8);
-    return;
-  case WEFT_DTYPE_I32:
-  case WEFT_DTYPE_I64:
-    storeInteger(dtype, data, i, static_cast<int64_t>(value));
-    return;
-  }
+  if (dtype == WEFT_DTYPE_F16)
+    write(data, i, doubleToHalf(value));
+  else if (dtype == WEFT_DTYPE_BF16)
+    write(data, i, doubleToBFloat16(value));
+  else if (dtype == WEFT_DTYPE_F32)
+    write(data, i, static_cast<float>(value));
+  else if (dtype == WEFT_DTYPE_F64)
+    write(data, i, value);
 }
 
 void weft::runtime::storeInteger(weft_dtype_t dtype, void *data, int64_t i,
                                  int64_t value) {
-  auto *bytes = static_cast<uint8_t *>(data);
-  if (dtype == WEFT_DTYPE_I32) {
-    auto v = static_cast<int32_t>(value);
-    std::memcpy(bytes + 4 * i, &v, 4);
-  } else if (dtype == WEFT_DTYPE_I64) {
-    std::memcpy(bytes + 8 * i, &value, 8);
-  } else {
-    storeFloat(dtype, data, i, static_cast<double>(value));
-  }
+  if (dtype == WEFT_DTYPE_I32)
+    write(data, i, static_cast<int32_t>(value));
+  else if (dtype == WEFT_DTYPE_I64)
+    write(data, i, value);
 }
 
 extern "C" {
@@ -199,15 +215,9 @@ size_t weft_dtype_size(weft_dtype_t dtype) {
 weft_status_t weft_dtype_parse(const char *name, weft_dtype_t *dtype) {
   WEFT_CHECK_ARG(name);
   WEFT_CHECK_ARG(dtype);
-  for (int d = WEFT_DTYPE_F16; d <= WEFT_DTYPE_I64; ++d) {
-    auto candidate = static_cast<weft_dtype_t>(d);
-    if (std::strcmp(name, weft_dtype_name(candidate)) == 0) {
-      *dtype = candidate;
-      return nullptr;
-    }
-  }
-  return error("unknown dtype ", quote(name),
-               " (expected f16, bf16, f32, f64, i32 or i64)")
+  if (lookupDtype(name, *dtype))
+    return nullptr;
+  return error("unknown dtype ", quote(name), " (expected ", kDtypeNames, ")")
       .release();
 }
 
@@ -253,6 +263,12 @@ double weft_tensor_element_f64(const weft_tensor_t *tensor, int64_t index) {
   if (!tensor || index < 0 || index >= tensor->numElements)
     return std::nan("");
   return loadElement(tensor->dtype, tensor->data, index);
+}
+
+int64_t weft_tensor_element_i64(const weft_tensor_t *tensor, int64_t index) {
+  if (!tensor || index < 0 || index >= tensor->numElements)
+    return 0;
+  return loadInteger(tensor->dtype, tensor->data, index);
 }
 
 } // extern "C"

@@ -1,7 +1,8 @@
 //===- Tensor.h - Host tensors and element types ----------------*- C++ -*-===//
 //
-// The definition of `weft_tensor` and the helpers every reader uses to check
-// a shape before allocating anything for it.
+// The definition of `weft_tensor`, the helpers every reader uses to check a
+// shape before allocating anything for it, the one "expected ..., found ..."
+// type check, and element access by dtype.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +12,7 @@
 #include "Status.h"
 
 #include <memory>
+#include <string_view>
 
 struct weft_tensor {
   weft_dtype_t dtype;
@@ -30,6 +32,11 @@ constexpr size_t kTensorAlignment = 64;
 bool isValidDtype(weft_dtype_t dtype);
 bool isIntegerDtype(weft_dtype_t dtype);
 
+/// "f16, bf16, f32, f64, i32 or i64", for messages about a dtype name.
+extern const char kDtypeNames[];
+/// The dtype named `name` ("f32"); false when there is none.
+bool lookupDtype(std::string_view name, weft_dtype_t &dtype);
+
 /// Checks a shape (rank <= WEFT_MAX_RANK, sizes >= 0, no overflow of the
 /// element or byte count) and returns both counts. Messages say what is
 /// wrong with the shape; callers prefix where it came from.
@@ -45,11 +52,21 @@ using TensorPtr = std::unique_ptr<weft_tensor, TensorDeleter>;
 Status createTensor(weft_dtype_t dtype, const int64_t *shape, int64_t rank,
                     TensorPtr &out);
 
-/// Element `i` of `data`, converted to double.
+/// Succeeds when the found type equals the expected one, else fails with
+/// "expected f32 [64, 192], found f32 [192, 64]"; callers prefix what the
+/// tensor is.
+Status checkType(weft_dtype_t dtype, const int64_t *shape, int64_t rank,
+                 weft_dtype_t foundDtype, const int64_t *foundShape,
+                 int64_t foundRank);
+
+/// Element `i` (row-major) of `data`: loadElement converts any dtype to
+/// double, loadInteger reads i32 and i64 exactly (0 for float dtypes).
 double loadElement(weft_dtype_t dtype, const void *data, int64_t i);
-/// Stores `value` rounded to `dtype` (float types) or truncated (integers,
-/// callers range-check).
+int64_t loadInteger(weft_dtype_t dtype, const void *data, int64_t i);
+/// Stores `value` rounded to nearest, ties to even; `dtype` is a float type.
 void storeFloat(weft_dtype_t dtype, void *data, int64_t i, double value);
+/// Stores `value` truncated to `dtype`, an integer type (callers
+/// range-check).
 void storeInteger(weft_dtype_t dtype, void *data, int64_t i, int64_t value);
 
 } // namespace weft::runtime

@@ -10,6 +10,7 @@
 #include "Tensor.h"
 
 #include <charconv>
+#include <type_traits>
 #include <vector>
 
 using namespace weft::runtime;
@@ -35,13 +36,10 @@ Status parseType(std::string_view text, std::vector<int64_t> &shape,
     std::string_view part = text.substr(
         start, x == std::string_view::npos ? std::string_view::npos : x - start);
     if (x == std::string_view::npos) {
-      std::string name(part);
-      weft_status_t s = weft_dtype_parse(name.c_str(), &dtype);
-      if (!s)
+      if (lookupDtype(part, dtype))
         return Status();
-      weft_status_free(s);
-      return error("unknown element type ", quote(part),
-                   " (expected f16, bf16, f32, f64, i32 or i64)");
+      return error("unknown element type ", quote(part), " (expected ",
+                   kDtypeNames, ")");
     }
     if (shape.size() == WEFT_MAX_RANK)
       return error("more than ", WEFT_MAX_RANK, " dimensions");
@@ -88,7 +86,10 @@ Status tokenize(std::string_view text, std::vector<std::string_view> &tokens) {
   return Status();
 }
 
-Status parseFloat(std::string_view token, double &value) {
+/// Parses a whole token, with an optional '+', as an int64_t or a double.
+template <typename T>
+Status parseToken(std::string_view token, T &value) {
+  constexpr bool integral = std::is_integral_v<T>;
   std::string_view digits = token;
   if (!digits.empty() && digits[0] == '+')
     digits.remove_prefix(1);
@@ -96,26 +97,34 @@ Status parseFloat(std::string_view token, double &value) {
       std::from_chars(digits.data(), digits.data() + digits.size(), value);
   bool whole = end == digits.data() + digits.size();
   if (ec == std::errc::result_out_of_range && whole)
-    return error("value ", quote(token), " is out of range for f64");
+    return error("value ", quote(token), " is out of range for ",
+                 integral ? "i64" : "f64");
   if (digits.empty() || ec != std::errc() || !whole)
-    return error("invalid number ", quote(token));
+    return error(integral ? "invalid integer " : "invalid number ",
+                 quote(token));
   return Status();
 }
 
-Status parseInteger(std::string_view token, weft_dtype_t dtype,
-                    int64_t &value) {
-  std::string_view digits = token;
-  if (!digits.empty() && digits[0] == '+')
-    digits.remove_prefix(1);
-  auto [end, ec] =
-      std::from_chars(digits.data(), digits.data() + digits.size(), value);
-  bool whole = end == digits.data() + digits.size();
-  if (ec == std::errc::result_out_of_range && whole)
-    return error("value ", quote(token), " is out of range for i64");
-  if (digits.empty() || ec != std::errc() || !whole)
-    return error("invalid integer ", quote(token));
-  if (dtype == WEFT_DTYPE_I32 && (value < INT32_MIN || value > INT32_MAX))
-    return error("value ", value, " is out of range for i32");
+/// Parses every token as T (int64_t for integer tensors, double for float
+/// ones) and stores the values, or the one value everywhere, in `tensor`.
+template <typename T>
+Status fill(const std::vector<std::string_view> &tokens, weft_tensor &tensor) {
+  std::vector<T> values(tokens.size());
+  for (size_t t = 0; t < tokens.size(); ++t) {
+    WEFT_RETURN_IF_ERROR(parseToken(tokens[t], values[t]));
+    if constexpr (std::is_integral_v<T>)
+      if (tensor.dtype == WEFT_DTYPE_I32 &&
+          (values[t] < INT32_MIN || values[t] > INT32_MAX))
+        return error("value ", values[t], " is out of range for i32");
+  }
+  bool broadcast = values.size() == 1;
+  for (int64_t i = 0; i < tensor.numElements; ++i) {
+    T value = values[broadcast ? 0 : i];
+    if constexpr (std::is_integral_v<T>)
+      storeInteger(tensor.dtype, tensor.data, i, value);
+    else
+      storeFloat(tensor.dtype, tensor.data, i, value);
+  }
   return Status();
 }
 
@@ -143,25 +152,13 @@ Status parseLiteral(std::string_view text, TensorPtr &out) {
   int64_t count = 0;
   size_t bytes = 0;
   WEFT_RETURN_IF_ERROR(checkShape(dtype, shape.data(), rank, &count, &bytes));
-  bool broadcast = tokens.size() == 1;
-  if (!broadcast && static_cast<int64_t>(tokens.size()) != count)
+  if (tokens.size() != 1 && static_cast<int64_t>(tokens.size()) != count)
     return error("expected ", count, " values for ", literalType(shape, dtype),
                  ", found ", tokens.size());
   TensorPtr tensor;
   WEFT_RETURN_IF_ERROR(createTensor(dtype, shape.data(), rank, tensor));
-  if (isIntegerDtype(dtype)) {
-    std::vector<int64_t> values(tokens.size());
-    for (size_t t = 0; t < tokens.size(); ++t)
-      WEFT_RETURN_IF_ERROR(parseInteger(tokens[t], dtype, values[t]));
-    for (int64_t i = 0; i < count; ++i)
-      storeInteger(dtype, tensor->data, i, values[broadcast ? 0 : i]);
-  } else {
-    std::vector<double> values(tokens.size());
-    for (size_t t = 0; t < tokens.size(); ++t)
-      WEFT_RETURN_IF_ERROR(parseFloat(tokens[t], values[t]));
-    for (int64_t i = 0; i < count; ++i)
-      storeFloat(dtype, tensor->data, i, values[broadcast ? 0 : i]);
-  }
+  WEFT_RETURN_IF_ERROR(isIntegerDtype(dtype) ? fill<int64_t>(tokens, *tensor)
+                                             : fill<double>(tokens, *tensor));
   out = std::move(tensor);
   return Status();
 }

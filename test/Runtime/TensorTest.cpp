@@ -105,10 +105,19 @@ TEST(TensorTest, ElementAccessConvertsEveryDtype) {
   EXPECT_EQ(weft_tensor_element_f64(t, 2), 9007199254740992.0); // Rounded.
   EXPECT_TRUE(std::isnan(weft_tensor_element_f64(t, 3)));
   EXPECT_TRUE(std::isnan(weft_tensor_element_f64(t, -1)));
+  EXPECT_EQ(weft_tensor_element_i64(t, 0), -7);
+  EXPECT_EQ(weft_tensor_element_i64(t, 2), 9007199254740993); // Exact.
+  EXPECT_EQ(weft_tensor_element_i64(t, 3), 0);
+  weft_tensor_free(t);
+  ASSERT_EQ(takeMessage(weft_tensor_parse("2xi32=-2147483648 5", &t)), "");
+  EXPECT_EQ(weft_tensor_element_i64(t, 0), INT32_MIN);
+  EXPECT_EQ(weft_tensor_element_f64(t, 1), 5.0);
+  EXPECT_EQ(weft_tensor_element_i64(t, -1), 0);
   weft_tensor_free(t);
   ASSERT_EQ(takeMessage(weft_tensor_parse("2xbf16=1.5 -3", &t)), "");
   EXPECT_EQ(weft_tensor_element_f64(t, 0), 1.5);
   EXPECT_EQ(weft_tensor_element_f64(t, 1), -3.0);
+  EXPECT_EQ(weft_tensor_element_i64(t, 0), 0); // Float tensors have none.
   weft_tensor_free(t);
 }
 

@@ -19,7 +19,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -193,70 +193,56 @@ Error parseCount(std::string_view flag, const std::string &text,
   return Error();
 }
 
-constexpr std::string_view kFlagNames[] = {
-    "module",
-    "device",
-    "function",
-    "input",
-    "weights",
-    "output",
-    "expected_output",
-    "expected_f16_threshold",
-    "expected_bf16_threshold",
-    "expected_f32_threshold",
-    "expected_f64_threshold",
-    "repeat",
-    "print_max_element_count",
+/// A "--name=value" flag and what its value does to the options.
+struct Flag {
+  const char *name;
+  std::function<Error(std::string_view name, const std::string &value)> apply;
 };
 
-/// Applies one "--name=value" flag; `name` is one of kFlagNames.
-Error applyFlag(std::string_view name, const std::string &value,
-                Options &options) {
-  struct Single {
-    const char *name;
-    std::string *target;
-  };
-  Single singles[] = {{"module", &options.module},
-                      {"device", &options.device},
-                      {"function", &options.function}};
-  for (const Single &s : singles)
-    if (name == s.name) {
-      *s.target = value;
+/// Every flag of --help, writing into `options`.
+std::vector<Flag> flagsOf(Options &options) {
+  auto set = [](std::string &target) {
+    return [&target](std::string_view, const std::string &value) {
+      target = value;
       return Error();
-    }
-  struct Repeated {
-    const char *name;
-    std::vector<std::string> *target;
+    };
   };
-  Repeated repeated[] = {{"input", &options.inputs},
-                         {"weights", &options.weights},
-                         {"output", &options.outputs},
-                         {"expected_output", &options.expected}};
-  for (const Repeated &r : repeated)
-    if (name == r.name) {
-      r.target->push_back(value);
+  auto append = [](std::vector<std::string> &target) {
+    return [&target](std::string_view, const std::string &value) {
+      target.push_back(value);
       return Error();
-    }
-  struct Threshold {
-    const char *name;
-    double *target;
+    };
   };
-  Threshold thresholds[] = {{"expected_f16_threshold", &options.f16Threshold},
-                            {"expected_bf16_threshold", &options.bf16Threshold},
-                            {"expected_f32_threshold", &options.f32Threshold},
-                            {"expected_f64_threshold", &options.f64Threshold}};
-  for (const Threshold &t : thresholds)
-    if (name == t.name)
-      return parseNumber(name, value, *t.target);
-  if (name == "repeat")
-    return parseCount(name, value, 1, options.repeat);
-  if (name == "print_max_element_count")
-    return parseCount(name, value, 0, options.printMax);
-  return Error("unhandled flag '--" + std::string(name) + "'");
+  auto threshold = [](double &target) {
+    return [&target](std::string_view name, const std::string &value) {
+      return parseNumber(name, value, target);
+    };
+  };
+  auto count = [](int64_t minimum, int64_t &target) {
+    return [minimum, &target](std::string_view name, const std::string &value) {
+      return parseCount(name, value, minimum, target);
+    };
+  };
+  return {
+      {"module", set(options.module)},
+      {"device", set(options.device)},
+      {"function", set(options.function)},
+      {"input", append(options.inputs)},
+      {"weights", append(options.weights)},
+      {"output", append(options.outputs)},
+      {"expected_output", append(options.expected)},
+      {"expected_f16_threshold", threshold(options.f16Threshold)},
+      {"expected_bf16_threshold", threshold(options.bf16Threshold)},
+      {"expected_f32_threshold", threshold(options.f32Threshold)},
+      {"expected_f64_threshold", threshold(options.f64Threshold)},
+      {"repeat", count(1, options.repeat)},
+      {"print_max_element_count", count(0, options.printMax)},
+  };
 }
 
 /// Parses argv. Every message is a usage error.
 Error parseFlags(int argc, char **argv, Options &options) {
+  std::vector<Flag> flags = flagsOf(options);
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-help" || arg == "-h") {
@@ -268,14 +254,14 @@ Error parseFlags(int argc, char **argv, Options &options) {
                    " (flags are --name=value)");
     arg.remove_prefix(2);
     size_t eq = arg.find('=');
-    std::string_view name = arg.substr(0, eq);
-    if (std::find(std::begin(kFlagNames), std::end(kFlagNames), name) ==
-        std::end(kFlagNames))
-      return Error("unknown flag '--" + std::string(name) + "'");
+    std::string name(arg.substr(0, eq));
+    auto flag = std::find_if(flags.begin(), flags.end(),
+                             [&](const Flag &f) { return name == f.name; });
+    if (flag == flags.end())
+      return Error("unknown flag '--" + name + "'");
     if (eq == std::string_view::npos)
-      return Error("flag '--" + std::string(name) + "' needs a value (--" +
-                   std::string(name) + "=...)");
-    RETURN_IF_ERROR(applyFlag(name, std::string(arg.substr(eq + 1)), options));
+      return Error("flag '--" + name + "' needs a value (--" + name + "=...)");
+    RETURN_IF_ERROR(flag->apply(name, std::string(arg.substr(eq + 1))));
   }
   if (options.help)
     return Error();
@@ -427,25 +413,12 @@ bool isInteger(weft_dtype_t dtype) {
   return dtype == WEFT_DTYPE_I32 || dtype == WEFT_DTYPE_I64;
 }
 
-/// Integer elements exactly (i64 beyond 2^53 too), floats as doubles.
-int64_t integerAt(const weft_tensor_t *t, int64_t i) {
-  const auto *data =
-      static_cast<const char *>(weft_tensor_data(const_cast<weft_tensor_t *>(t)));
-  if (weft_tensor_dtype(t) == WEFT_DTYPE_I32) {
-    int32_t v;
-    std::memcpy(&v, data + 4 * i, 4);
-    return v;
-  }
-  int64_t v;
-  std::memcpy(&v, data + 8 * i, 8);
-  return v;
-}
-
 std::string formatElement(const weft_tensor_t *t, int64_t i,
                           int precision = 6) {
   char buffer[64];
   if (isInteger(weft_tensor_dtype(t)))
-    std::snprintf(buffer, sizeof(buffer), "%" PRId64, integerAt(t, i));
+    std::snprintf(buffer, sizeof(buffer), "%" PRId64,
+                  weft_tensor_element_i64(t, i));
   else
     std::snprintf(buffer, sizeof(buffer), "%.*g", precision,
                   weft_tensor_element_f64(t, i));
@@ -527,14 +500,17 @@ std::string compare(const weft_tensor_t *result, const weft_tensor_t *expected,
       (isInteger(rt) && rt != et))
     return "expected " + typeString(expected) + ", the result is " +
            typeString(result);
+  auto mismatchAt = [&](int64_t i) {
+    return "element " + formatIndex(result, i) + ": result " +
+           formatElement(result, i, 9) + ", expected " +
+           formatElement(expected, i, 9);
+  };
   int64_t count = weft_tensor_num_elements(result);
   for (int64_t i = 0; i < count; ++i) {
-    std::string at = "element " + formatIndex(result, i) + ": result " +
-                     formatElement(result, i, 9) + ", expected " +
-                     formatElement(expected, i, 9);
     if (isInteger(rt)) {
-      if (integerAt(result, i) != integerAt(expected, i))
-        return at;
+      if (weft_tensor_element_i64(result, i) !=
+          weft_tensor_element_i64(expected, i))
+        return mismatchAt(i);
       continue;
     }
     double a = weft_tensor_element_f64(result, i);
@@ -542,7 +518,7 @@ std::string compare(const weft_tensor_t *result, const weft_tensor_t *expected,
     if (std::isnan(a) || std::isnan(b)) {
       if (std::isnan(a) && std::isnan(b))
         continue;
-      return at;
+      return mismatchAt(i);
     }
     if (a == b) // Also equal infinities, whose difference is NaN.
       continue;
@@ -552,7 +528,7 @@ std::string compare(const weft_tensor_t *result, const weft_tensor_t *expected,
       char buffer[128];
       std::snprintf(buffer, sizeof(buffer),
                     ", |difference| %.6g > %.6g allowed", difference, allowed);
-      return at + buffer;
+      return mismatchAt(i) + buffer;
     }
   }
   return "";

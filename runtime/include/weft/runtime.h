@@ -77,6 +77,9 @@ void *weft_tensor_data(weft_tensor_t *tensor);
  * f64 and i32, rounded for i64 beyond 2^53. NaN when `index` is outside
  * [0, num_elements). For printing and comparing results. */
 double weft_tensor_element_f64(const weft_tensor_t *tensor, int64_t index);
+/* Element `index` of an i32 or i64 tensor, exactly. 0 for float tensors and
+ * when `index` is outside [0, num_elements). */
+int64_t weft_tensor_element_i64(const weft_tensor_t *tensor, int64_t index);
 
 /* NumPy .npy (format 1.0-3.0, little-endian, C order; dtypes <f2 <f4 <f8
  * <i4 <i8, and bfloat16 stored as '<V2' is not accepted: bf16 arrays are
