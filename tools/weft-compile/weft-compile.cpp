@@ -171,7 +171,15 @@ int main(int argc, char **argv) {
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();
+  // --help shows weft-compile's options and MLIR's --mlir-* flags; the
+  // code generators' own options (hundreds, for every LLVM target) are still
+  // accepted and listed by --help-hidden.
   cl::HideUnrelatedOptions({&category, &cl::getGeneralCategory()});
+  for (auto &[name, option] : cl::getRegisteredOptions())
+    if (option->getOptionHiddenFlag() == cl::NotHidden &&
+        llvm::is_contained(option->Categories, &cl::getGeneralCategory()) &&
+        !name.starts_with("mlir-"))
+      option->setHiddenFlag(cl::Hidden);
   cl::ParseCommandLineOptions(
       argc, argv,
       "weft-compile: compile an xf model graph into a .weft artifact\n");
@@ -181,7 +189,6 @@ int main(int argc, char **argv) {
   registerAllExtensions(registry);
   weft::registerAllDialects(registry);
   MLIRContext context(registry);
-  context.loadAllAvailableDialects();
   // Diagnostics point at source locations; the op dump adds nothing there.
   context.printOpOnDiagnostic(false);
 

@@ -25,7 +25,8 @@ struct EntryFunction {
 /// Checks every public function of `module` against the entry ABI (ranked,
 /// static tensors of f16/bf16/f32/f64/i32/i64; unique value names) and
 /// returns the manifest and the entry functions. `target` is "cpu" or
-/// "cuda"; `extra` holds further top-level fields (e.g. the host CPU).
+/// "cuda". The caller adds what only code generation knows (the "host"
+/// object: triple, CPU, needed libraries).
 mlir::FailureOr<llvm::json::Object>
 buildManifest(mlir::ModuleOp module, llvm::StringRef target,
               llvm::SmallVectorImpl<EntryFunction> &entries);
