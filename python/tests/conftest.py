@@ -1,16 +1,21 @@
-"""Shared fixtures: tool paths, weft-opt, and fresh per-test random seeds.
+"""Shared fixtures: the built tools and runtime, and fresh per-test random seeds.
 
 Run as ``PYTHONPATH=python WEFT_BUILD_DIR=build python3 -m pytest -v python/tests``.
 Every test that draws random numbers takes the ``seed`` fixture: a fresh
 seed per test, printed (``-s`` or on failure) so that a failing case can be
 replayed with ``WEFT_TEST_SEED=<seed>``.
+
+``weft-opt``, ``weft-compile`` and ``libweft_runtime.so`` come from the
+build, which ``ctest`` completes before it runs this suite, so a missing one
+fails every test that needs it. ``WEFT_TEST_ALLOW_MISSING_BUILD=1`` turns
+those failures into skips, for running the pure-Python tests without a
+build.
 """
 
 from __future__ import annotations
 
 import os
 import random
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +28,8 @@ PYTHON_DIR = REPO_ROOT / "python"
 
 if str(PYTHON_DIR) not in sys.path:
     sys.path.insert(0, str(PYTHON_DIR))
+
+from weft.runner import Runtime, find_library  # noqa: E402 (needs the path above)
 
 
 def build_dir() -> Path:
@@ -41,16 +48,33 @@ def compiler_diagnostics(stderr: str, limit: int = 40) -> str:
     return "\n".join((picked or lines[-limit:])[:limit])
 
 
-def weft_opt_path() -> Path:
-    return build_dir() / "bin" / "weft-opt"
+ALLOW_MISSING_BUILD = "WEFT_TEST_ALLOW_MISSING_BUILD"
+
+
+def require_built(path: Path) -> Path:
+    """``path`` if the build made it; else a failure (a skip under ``$WEFT_TEST_ALLOW_MISSING_BUILD=1``)."""
+    if path.exists():
+        return path
+    message = f"{path} not found: build Weft (cmake --build build) or set WEFT_BUILD_DIR"
+    if os.environ.get(ALLOW_MISSING_BUILD) == "1":
+        pytest.skip(f"{message} ({ALLOW_MISSING_BUILD}=1)")
+    pytest.fail(f"{message}, or set {ALLOW_MISSING_BUILD}=1 to skip the tests that need it", pytrace=False)
 
 
 @pytest.fixture(scope="session")
 def weft_opt() -> Path:
-    """The weft-opt binary; its absence is a failure, not a skip (the build makes it)."""
-    path = weft_opt_path()
-    assert path.exists(), f"weft-opt not found at {path}; build Weft or set WEFT_BUILD_DIR"
-    return path
+    return require_built(build_dir() / "bin" / "weft-opt")
+
+
+@pytest.fixture(scope="session")
+def weft_compile() -> Path:
+    return require_built(build_dir() / "bin" / "weft-compile")
+
+
+@pytest.fixture(scope="session")
+def runtime() -> Runtime:
+    """The real ``libweft_runtime.so`` (``weft.runner.find_library``), loaded once."""
+    return Runtime.load(require_built(find_library().resolve()))
 
 
 def run_weft_opt(weft_opt: Path, text: str, *args: str) -> str:
@@ -73,9 +97,3 @@ def seed(request: pytest.FixtureRequest) -> int:
 def rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
-
-def c_compiler() -> str | None:
-    for cc in (os.environ.get("CC"), "cc", "gcc", "clang"):
-        if cc and shutil.which(cc):
-            return cc
-    return None

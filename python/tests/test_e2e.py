@@ -32,21 +32,13 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from conftest import build_dir, compiler_diagnostics, weft_opt_path
+from conftest import compiler_diagnostics
 from weft import models, reference, torch_reference
 from weft.build import build_model
 from weft.config import ModelConfig, preset
 from weft.dtypes import round_to_dtype
 from weft.mlir import FunctionBuilder, module_text
-from weft.runner import Module, Runtime, find_library
-
-WEFT_COMPILE = build_dir() / "bin" / "weft-compile"
-LIB = find_library().resolve()
-
-pytestmark = [
-    pytest.mark.skipif(not LIB.exists(), reason=f"runtime library not built: {LIB} is absent"),
-    pytest.mark.skipif(not WEFT_COMPILE.exists(), reason=f"weft-compile not built: {WEFT_COMPILE} is absent"),
-]
+from weft.runner import Module, Runtime
 
 _env_seed = os.environ.get("WEFT_TEST_SEED")
 BASE_SEED = int(_env_seed) if _env_seed else int.from_bytes(os.urandom(4), "little") & 0x7FFFFFFF
@@ -62,7 +54,6 @@ def _seed_note(what: str) -> str:
 
 
 # -- Compiling, shared and in parallel ------------------------------------------------------------
-
 
 
 @dataclass
@@ -81,13 +72,13 @@ class Job:
     flags: tuple[str, ...] = ()
 
 
-def _compile(job: Job, root: Path) -> Built:
+def _compile(compiler: Path, job: Job, root: Path) -> Built:
     d = root / job.key
     d.mkdir(parents=True)
     mlir, extra = job.prepare(d)
     out = d / "out.weft"
     start = time.monotonic()
-    proc = subprocess.run([str(WEFT_COMPILE), str(mlir), "-o", str(out), *job.flags], capture_output=True, text=True,
+    proc = subprocess.run([str(compiler), str(mlir), "-o", str(out), *job.flags], capture_output=True, text=True,
                           timeout=300)
     if proc.returncode != 0:
         raise RuntimeError(f"weft-compile {' '.join(job.flags)} failed on {job.key}:\n{compiler_diagnostics(proc.stderr)}")
@@ -95,9 +86,9 @@ def _compile(job: Job, root: Path) -> Built:
 
 
 class Artifacts:
-    def __init__(self, root: Path, jobs: list[Job]) -> None:
+    def __init__(self, compiler: Path, root: Path, jobs: list[Job]) -> None:
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2))
-        self.futures = {j.key: self.pool.submit(_compile, j, root) for j in jobs}
+        self.futures = {j.key: self.pool.submit(_compile, compiler, j, root) for j in jobs}
 
     def get(self, job: Job) -> Built:
         try:
@@ -122,21 +113,16 @@ def _jobs_for(item: pytest.Item) -> list[Job]:
 
 
 @pytest.fixture(scope="module")
-def artifacts(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+def artifacts(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, weft_compile: Path):
     """Starts compiling, in test order, every artifact this module's selected tests use."""
     jobs: dict[str, Job] = {}
     for item in request.session.items:
         if item.module is request.module:
             for j in _jobs_for(item):
                 jobs.setdefault(j.key, j)
-    arts = Artifacts(tmp_path_factory.mktemp("e2e"), list(jobs.values()))
+    arts = Artifacts(weft_compile, tmp_path_factory.mktemp("e2e"), list(jobs.values()))
     yield arts
     arts.close()
-
-
-@pytest.fixture(scope="module")
-def runtime() -> Runtime:
-    return Runtime.load(LIB)
 
 
 # -- 1. Whole models against PyTorch ------------------------------------------------------------
@@ -318,9 +304,7 @@ def test_attention_matches_reference(artifacts: Artifacts, runtime: Runtime, cas
 # -- 3. No S x S intermediate ----------------------------------------------------------------
 
 
-def test_attention_lowering_never_materializes_s_by_s() -> None:
-    weft_opt = weft_opt_path()
-    assert weft_opt.exists(), f"weft-opt not found at {weft_opt}"
+def test_attention_lowering_never_materializes_s_by_s(weft_opt: Path) -> None:
     case = AttnCase("s512", 1, 512, 512, 2, 2, 16, 16, True)
     proc = subprocess.run([str(weft_opt), "-", "--xf-lower-attention", "--xf-lower-to-linalg",
                            "--one-shot-bufferize=bufferize-function-boundaries"],
@@ -330,11 +314,11 @@ def test_attention_lowering_never_materializes_s_by_s() -> None:
     assert "512x512" not in proc.stdout, "the lowered attention holds a 512 x 512 buffer"
 
 
-def test_block_flags_reach_the_lowering(tmp_path: Path) -> None:
+def test_block_flags_reach_the_lowering(weft_compile: Path, tmp_path: Path) -> None:
     """--attention-block-q/-kv set the tiles (else the block cases above would test the default twice)."""
     case = AttnCase("s40", 1, 40, 40, 1, 1, 8, 8, True, block=(16, 32))
     (tmp_path / "attn.mlir").write_text(case.graph("f32"))
-    proc = subprocess.run([str(WEFT_COMPILE), str(tmp_path / "attn.mlir"), "-o", str(tmp_path / "attn.weft"),
+    proc = subprocess.run([str(weft_compile), str(tmp_path / "attn.mlir"), "-o", str(tmp_path / "attn.weft"),
                            *case.flags(), "--mlir-print-ir-after-all"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, compiler_diagnostics(proc.stderr)
     assert "tensor<16x32xf32>" in proc.stderr, "no 16 x 32 score tile after --attention-block-q=16 -kv=32"

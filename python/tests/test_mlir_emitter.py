@@ -150,6 +150,28 @@ def test_mixed_element_types_rejected() -> None:
         fb.linear(x, w)
 
 
+def test_constants_take_values_of_their_kind(weft_opt) -> None:
+    fb = FunctionBuilder()
+    f = fb.constant(np.array([1.5, -2.0]), "f32", hint="f")
+    # bf16 bit patterns print as the numbers they encode: 0x3FC0 is 1.5.
+    b = fb.constant(np.array([0x3FC0, 0xC000], dtype=np.uint16), "bf16", hint="b")
+    i = fb.constant(np.array([-2**31, 2**31 - 1]), "i32", hint="i")
+    fb.ret([f, b, i], names=["f", "b", "i"])
+    text = fb.to_text()
+    for line in ("%f = arith.constant dense<[1.5, -2.0]> : tensor<2xf32>",
+                 "%b = arith.constant dense<[1.5, -2.0]> : tensor<2xbf16>",
+                 "%i = arith.constant dense<[-2147483648, 2147483647]> : tensor<2xi32>"):
+        assert line in text
+    run_weft_opt(weft_opt, text)
+    # MLIR rejects an integer literal for a float type, so integer values for one are an error here.
+    with pytest.raises(ValueError, match="^constant 'cst': expected floating-point values for f32, got int64$"):
+        fb.constant(np.arange(3), "f32")
+    with pytest.raises(ValueError, match="^constant 'cst': expected integer values for i64, got float64$"):
+        fb.constant(np.ones(3), "i64")
+    with pytest.raises(ValueError, match="^constant 'cst': value 2147483648 outside the i32 range"):
+        fb.constant(np.array([2**31]), "i32")
+
+
 def test_argument_errors() -> None:
     fb = FunctionBuilder()
     fb.arg("x", (2,), "f32", role="input")

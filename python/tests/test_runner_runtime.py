@@ -1,40 +1,104 @@
-"""The runner against the real libweft_runtime.so.
+"""The runner against the real libweft_runtime.so and artifacts from weft-compile.
 
-Skipped, with the reason, only when the library file is absent. Covers the
-runtime's readers against this package's writers (safetensors, npy), an
-artifact assembled by hand from docs/artifact.md (a manifest plus a host
-library compiled from C, so the runtime's loader and invoke path are tested
-without the compiler), and, where weft-compile is built, whole models
-compiled and run against the NumPy reference.
+Covers the runtime's readers against this package's writers (safetensors,
+npy, tensor literals); a small module compiled from ``weft.mlir`` (every
+element type, a rank-0 input, an integer result, an index bound) run
+through ``Module.run`` with the runner's conversions, its error messages,
+and a check that every handle the runtime gives out is released; and tiny
+GPT-2 and Llama compiled and run against the NumPy reference.
 """
 
 from __future__ import annotations
 
-import json
+import ctypes
+import re
 import subprocess
-import textwrap
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from conftest import build_dir, c_compiler, compiler_diagnostics, run_weft_opt
-from weft import artifact, models, reference
+from conftest import REPO_ROOT, compiler_diagnostics, run_weft_opt
+from weft import models, reference
 from weft.build import build_model
 from weft.config import preset
-from weft.dtypes import round_to_dtype
-from weft.runner import Module, Runtime, ValueInfo, WeftError, find_library, load_safetensors, parse_tensor, \
-    read_npy, write_npy
+from weft.dtypes import round_to_dtype, to_storage
+from weft.mlir import FunctionBuilder, module_text
+from weft.runner import Module, Runtime, ValueInfo, WeftError, load_safetensors, parse_tensor, read_npy, write_npy
 from weft.safetensors import load_file_with_dtypes, save_file
 
-LIB = find_library() if find_library().is_absolute() else find_library().resolve()
 
-pytestmark = pytest.mark.skipif(not LIB.exists(), reason=f"runtime library not built: {LIB} is absent")
+def _compile(weft_compile: Path, mlir: Path, out: Path) -> None:
+    proc = subprocess.run([str(weft_compile), str(mlir), "-o", str(out)], capture_output=True, text=True,
+                          timeout=300)
+    if proc.returncode != 0:
+        pytest.fail(f"weft-compile failed on {mlir.name}:\n" + compiler_diagnostics(proc.stderr), pytrace=False)
 
 
-@pytest.fixture(scope="module")
-def runtime() -> Runtime:
-    return Runtime.load(LIB)
+# -- Handle tracking -------------------------------------------------------------------------------
+
+
+class _TrackedLibrary:
+    """The runtime library, recording each handle it gives out until it is released.
+
+    Stands between a ``Runtime`` and the real library, so that a test can
+    check that the runner releases every status, tensor, safetensors file
+    and module it receives, once. The calls that return a status are read
+    from runtime.h, so a new one is tracked without a change here.
+    """
+
+    _STATUS_CALLS = frozenset(re.findall(r"^weft_status_t (weft_\w+)\(",
+                                         (REPO_ROOT / "runtime/include/weft/runtime.h").read_text(), re.M))
+    # Status calls whose last parameter receives a new object.
+    _CREATORS = frozenset({"weft_tensor_create", "weft_tensor_read_npy", "weft_tensor_parse",
+                           "weft_safetensors_open", "weft_module_open"})
+    _RELEASERS = frozenset({"weft_status_free", "weft_tensor_free", "weft_safetensors_close", "weft_module_close"})
+
+    def __init__(self, lib: ctypes.CDLL) -> None:
+        self._lib = lib
+        self.live: dict[int, str] = {}  # handle -> the call that returned it
+        self.seen = 0  # handles ever tracked
+        self.errors: list[str] = []
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        fn = getattr(self._lib, name)
+        if name in self._RELEASERS:
+            def release(handle: int | None) -> None:
+                if handle and self.live.pop(handle, None) is None:
+                    self.errors.append(f"{name} of {handle:#x}, which is not live")
+                fn(handle)
+            return release
+        if name not in self._STATUS_CALLS:
+            return fn
+
+        def call(*args: Any) -> int | None:
+            status = fn(*args)
+            if status:
+                self.live[status] = f"status of {name}"
+            elif name in self._CREATORS:
+                self.live[args[-1]._obj.value] = name  # args[-1] is ctypes.byref(out)
+            else:
+                return status
+            self.seen += 1
+            return status
+        return call
+
+
+@pytest.fixture
+def tracked(runtime: Runtime) -> Iterator[Runtime]:
+    """A private ``Runtime`` over the real library whose handles are tracked; fails on a leak."""
+    rt = Runtime(runtime.path)
+    lib = _TrackedLibrary(rt.lib)
+    rt.lib = lib  # type: ignore[assignment]
+    yield rt
+    assert lib.seen > 0, "no handle went through the tracker"
+    assert not lib.errors, lib.errors
+    assert not lib.live, f"the runner did not release: {sorted(lib.live.values())}"
+
+
+# -- The runtime's readers and writers ------------------------------------------------------------
 
 
 def test_dtype_enum_matches_header(runtime: Runtime) -> None:
@@ -46,7 +110,7 @@ def test_dtype_enum_matches_header(runtime: Runtime) -> None:
         runtime.dtype_parse("f8")
 
 
-def test_runtime_reads_our_safetensors(runtime: Runtime, tmp_path: Path, rng: np.random.Generator) -> None:
+def test_runtime_reads_our_safetensors(tracked: Runtime, tmp_path: Path, rng: np.random.Generator) -> None:
     tensors = {
         "a": rng.normal(size=(3, 5)),
         "b": rng.normal(size=(7,)).astype(np.float32),
@@ -59,187 +123,194 @@ def test_runtime_reads_our_safetensors(runtime: Runtime, tmp_path: Path, rng: np
     path = tmp_path / "w.safetensors"
     save_file(tensors, path, dtypes={"f": "bf16"}, metadata={"format": "weft"})
     ours = load_file_with_dtypes(path)
-    theirs = load_safetensors(path, runtime)
+    theirs = load_safetensors(path, tracked)
     assert list(theirs) == list(ours)
     for name, (dtype, values) in ours.items():
         assert theirs[name][0] == dtype
         assert theirs[name][1].dtype == values.dtype and np.array_equal(theirs[name][1], values), name
 
 
-def test_runtime_rejects_corrupt_safetensors(runtime: Runtime, tmp_path: Path, rng: np.random.Generator) -> None:
+def test_runtime_rejects_corrupt_safetensors(tracked: Runtime, tmp_path: Path, rng: np.random.Generator) -> None:
     path = tmp_path / "w.safetensors"
     save_file({"x": rng.normal(size=(16,))}, path)
     path.write_bytes(path.read_bytes()[:-8])
     with pytest.raises(WeftError, match="w.safetensors"):
-        load_safetensors(path, runtime)
+        load_safetensors(path, tracked)
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int32, np.int64])
-def test_runtime_npy_matches_numpy(runtime: Runtime, tmp_path: Path, rng: np.random.Generator, dtype: type) -> None:
+def test_runtime_npy_matches_numpy(tracked: Runtime, tmp_path: Path, rng: np.random.Generator, dtype: type) -> None:
     x = (rng.normal(size=(3, 4)) * 100).astype(dtype)
     np.save(tmp_path / "a.npy", x)
-    back = read_npy(tmp_path / "a.npy", runtime)
+    back = read_npy(tmp_path / "a.npy", tracked)
     assert back.dtype == x.dtype and np.array_equal(back, x)
-    write_npy(x, tmp_path / "b.npy", runtime=runtime)
+    write_npy(x, tmp_path / "b.npy", runtime=tracked)
     y = np.load(tmp_path / "b.npy")
     assert y.dtype == x.dtype and np.array_equal(y, x)
 
 
-def test_runtime_parses_literals(runtime: Runtime) -> None:
-    assert parse_tensor("2x3xf32=[1 2 3][4 5 6]", runtime).tolist() == [[1, 2, 3], [4, 5, 6]]
-    assert parse_tensor("4xi32=1 2 3 4", runtime).tolist() == [1, 2, 3, 4]
-    assert parse_tensor("2x2xf64=0.5", runtime).tolist() == [[0.5, 0.5], [0.5, 0.5]]
+def test_runtime_parses_literals(tracked: Runtime) -> None:
+    assert parse_tensor("2x3xf32=[1 2 3][4 5 6]", tracked).tolist() == [[1, 2, 3], [4, 5, 6]]
+    assert parse_tensor("4xi32=1 2 3 4", tracked).tolist() == [1, 2, 3, 4]
+    assert parse_tensor("2x2xf64=0.5", tracked).tolist() == [[0.5, 0.5], [0.5, 0.5]]
     with pytest.raises(WeftError):
-        parse_tensor("2xf99=1 2", runtime)
+        parse_tensor("2xf99=1 2", tracked)
 
 
-def test_module_open_errors(runtime: Runtime, tmp_path: Path) -> None:
-    with pytest.raises(WeftError, match="missing.weft"):
-        Module(tmp_path / "missing.weft", runtime=runtime)
-    (tmp_path / "junk.weft").write_bytes(b"\0" * 128)
-    with pytest.raises(WeftError, match="junk.weft"):
-        Module(tmp_path / "junk.weft", runtime=runtime)
+# -- A compiled module --------------------------------------------------------------------------
 
 
-# -- A hand-built artifact ---------------------------------------------------------------------
+def _small_module() -> str:
+    """Two functions that between them take and return every element type.
 
-_HOSTLIB_C = textwrap.dedent("""
-    #include <stdint.h>
-    /* Strided memref descriptors (docs/artifact.md, "Entry ABI"). */
-    typedef struct { void *allocated, *aligned; int64_t offset; } m0;
-    typedef struct { void *allocated, *aligned; int64_t offset, sizes[1], strides[1]; } m1;
-    typedef struct { void *allocated, *aligned; int64_t offset, sizes[2], strides[2]; } m2;
-    typedef struct { void *allocated, *aligned; int64_t offset, sizes[3], strides[3]; } m3;
-
-    /* out[b, s, :] = table[ids[b, s], :] * scale */
-    void weft_entry_forward(void **args) {
-      m2 *ids = args[0], *table = args[1]; m1 *scale = args[2]; m3 *out = args[3];
-      const int32_t *id = (const int32_t *)ids->aligned + ids->offset;
-      const float *t = (const float *)table->aligned + table->offset;
-      const float *sc = (const float *)scale->aligned + scale->offset;
-      float *o = (float *)out->aligned + out->offset;
-      for (int64_t b = 0; b < out->sizes[0]; ++b)
-        for (int64_t s = 0; s < out->sizes[1]; ++s) {
-          int32_t row = id[b * ids->strides[0] + s * ids->strides[1]];
-          for (int64_t d = 0; d < out->sizes[2]; ++d)
-            o[b * out->strides[0] + s * out->strides[1] + d * out->strides[2]] =
-                t[row * table->strides[0] + d * table->strides[1]] * sc[d * scale->strides[0]];
-        }
-    }
-
-    /* y = a * x + y0, with a rank-0 argument. */
-    void weft_entry_axpy(void **args) {
-      m0 *a = args[0]; m1 *x = args[1], *y0 = args[2], *y = args[3];
-      double av = *((const double *)a->aligned + a->offset);
-      for (int64_t i = 0; i < y->sizes[0]; ++i)
-        ((double *)y->aligned)[y->offset + i * y->strides[0]] =
-            av * ((const double *)x->aligned)[x->offset + i * x->strides[0]] +
-            ((const double *)y0->aligned)[y0->offset + i * y0->strides[0]];
-    }
-""")
-
-_MANIFEST = {
-    "format": "weft-artifact", "version": 1, "target": "cpu", "mesh": None,
-    "functions": [
-        {"name": "forward", "symbol": "weft_entry_forward",
-         "arguments": [
-             {"name": "input_ids", "role": "input", "dtype": "i32", "shape": [2, 3], "index_bound": 5},
-             {"name": "table", "role": "weight", "dtype": "f32", "shape": [5, 4]},
-             {"name": "scale", "role": "weight", "dtype": "f32", "shape": [4]}],
-         "results": [{"name": "out", "dtype": "f32", "shape": [2, 3, 4]}]},
-        {"name": "axpy", "symbol": "weft_entry_axpy",
-         "arguments": [
-             {"name": "a", "role": "input", "dtype": "f64", "shape": []},
-             {"name": "x", "role": "input", "dtype": "f64", "shape": [6]},
-             {"name": "y0", "role": "input", "dtype": "f64", "shape": [6]}],
-         "results": [{"name": "y", "dtype": "f64", "shape": [6]}]},
-    ],
-}
+    ``forward``: ``out = table[input_ids] * scale`` in bf16, the ids bounded
+    by the table's 5 rows. ``mixed``: f16, f64, a rank-0 input and an i64
+    constant result. Every result is exact (a product of two bf16 values is
+    exact in f32, and a single f64 product is correctly rounded), so runs
+    are compared with ``array_equal``.
+    """
+    fwd = FunctionBuilder("forward")
+    ids = fwd.arg("input_ids", (2, 3), "i32", "input")
+    table = fwd.arg("table", (5, 4), "bf16", "weight")
+    scale = fwd.arg("scale", (4,), "bf16", "weight")
+    fwd.ret([fwd.mul(fwd.embedding(table, ids), scale)], ["out"])
+    mixed = FunctionBuilder("mixed")
+    x = mixed.arg("x", (3,), "f16", "input")
+    y = mixed.arg("y", (2,), "f64", "input")
+    a = mixed.arg("a", (), "f64", "input")
+    answer = mixed.constant(np.array(42, dtype=np.int64), "i64", hint="answer")
+    mixed.ret([mixed.add(x, x), mixed.mul(y, a), answer], ["twice_x", "y_times_a", "answer"])
+    return module_text([fwd, mixed], comment="weft.runner test module")
 
 
 @pytest.fixture(scope="module")
-def hand_built_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    cc = c_compiler()
-    assert cc is not None, "a C compiler is needed to build the test artifact's host library"
-    d = tmp_path_factory.mktemp("artifact")
-    (d / "host.c").write_text(_HOSTLIB_C)
-    proc = subprocess.run([cc, "-std=c11", "-O1", "-shared", "-fPIC", str(d / "host.c"), "-o", str(d / "host.so")],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    path = d / "hand.weft"
-    artifact.write(path, {"manifest": json.dumps(_MANIFEST).encode(), "hostlib": (d / "host.so").read_bytes()})
-    return path
+def small_module(weft_compile: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("small_module")
+    (d / "small.mlir").write_text(_small_module())
+    _compile(weft_compile, d / "small.mlir", d / "small.weft")
+    return d / "small.weft"
 
 
-def test_hand_built_artifact_signatures(runtime: Runtime, hand_built_artifact: Path) -> None:
-    with Module(hand_built_artifact, runtime=runtime) as m:
+def _forward_expected(ids: np.ndarray, table: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    return round_to_dtype(round_to_dtype(table, "bf16")[ids] * round_to_dtype(scale, "bf16"), "bf16")
+
+
+def test_small_module_signatures(tracked: Runtime, small_module: Path) -> None:
+    with Module(small_module, runtime=tracked) as m:
         assert m.target == "cpu"
-        assert m.manifest == _MANIFEST
-        assert list(m.functions) == ["forward", "axpy"]
-        assert m.functions["forward"].arguments[0] == ValueInfo("input_ids", "input", "i32", (2, 3), 5)
-        assert m.functions["forward"].arguments[1] == ValueInfo("table", "weight", "f32", (5, 4), None)
-        assert m.functions["axpy"].arguments[0].shape == ()
-        assert m.functions["axpy"].results == (ValueInfo("y", "input", "f64", (6,), None),)
+        assert m.manifest["target"] == "cpu"
+        assert [f["name"] for f in m.manifest["functions"]] == ["forward", "mixed"]
+        assert list(m.functions) == ["forward", "mixed"]
+        fwd = m.functions["forward"]
+        assert fwd.arguments == (
+            ValueInfo("input_ids", "input", "i32", (2, 3), 5),
+            ValueInfo("table", "weight", "bf16", (5, 4), None),
+            ValueInfo("scale", "weight", "bf16", (4,), None),
+        )
+        assert fwd.results == (ValueInfo("out", "input", "bf16", (2, 3, 4), None),)
+        assert [a.name for a in fwd.inputs] == ["input_ids"] and [a.name for a in fwd.weights] == ["table", "scale"]
+        mixed = m.functions["mixed"]
+        assert mixed.arguments[2] == ValueInfo("a", "input", "f64", (), None)
+        assert mixed.results[2] == ValueInfo("answer", "input", "i64", (), None)
+        assert m.function("mixed") is mixed
 
 
-def test_hand_built_artifact_runs(runtime: Runtime, hand_built_artifact: Path, tmp_path: Path,
-                                  rng: np.random.Generator) -> None:
-    ids = rng.integers(0, 5, size=(2, 3)).astype(np.int32)
-    table, scale = rng.normal(size=(5, 4)).astype(np.float32), rng.normal(size=4).astype(np.float32)
-    expected = table[ids] * scale
-    save_file({"scale": scale, "table": table}, tmp_path / "w.safetensors")
-    with Module(hand_built_artifact, runtime=runtime) as m:
-        (out,) = m.run("forward", {"input_ids": ids}, weights={"table": table, "scale": scale})
-        assert out.dtype == np.float32 and np.array_equal(out, expected)
-        (out,) = m.run("forward", [ids], weights=tmp_path / "w.safetensors")
+def test_small_module_run_converts_dtypes(tracked: Runtime, small_module: Path, tmp_path: Path,
+                                          rng: np.random.Generator) -> None:
+    ids = rng.integers(0, 5, size=(2, 3))       # int64 -> i32
+    table = rng.normal(size=(5, 4))             # float64 -> bf16
+    scale = rng.normal(size=4)
+    expected = _forward_expected(ids, table, scale)
+    with Module(small_module, runtime=tracked) as m:
+        (out,) = m.run("forward", {"input_ids": ids}, weights={"table": table, "scale": scale, "unused": np.ones(1)})
+        assert out.dtype == np.float32 and out.shape == (2, 3, 4)
         assert np.array_equal(out, expected)
-        a, x, y0 = rng.normal(), rng.normal(size=6), rng.normal(size=6)
-        (y,) = m.run("axpy", {"a": np.float64(a), "x": x, "y0": y0})
-        assert np.array_equal(y, a * x + y0)
+        # Positional inputs, and bf16 passed as raw bits.
+        bits = {"table": to_storage(table, "bf16"), "scale": to_storage(scale, "bf16")}
+        (out,) = m.run("forward", [ids], weights=bits)
+        assert np.array_equal(out, expected)
+        # One array is the one input, not a sequence of its rows.
+        (out,) = m.run("forward", ids, weights=bits)
+        assert np.array_equal(out, expected)
+        # A weights file, read by the runtime.
+        save_file({"scale": scale, "table": table}, tmp_path / "w.safetensors", dtypes="bf16")
+        (out,) = m.run("forward", {"input_ids": ids}, weights=tmp_path / "w.safetensors")
+        assert np.array_equal(out, expected)
 
 
-def test_hand_built_artifact_errors(runtime: Runtime, hand_built_artifact: Path, tmp_path: Path,
-                                    rng: np.random.Generator) -> None:
+def test_small_module_f16_f64_scalars_and_integer_results(tracked: Runtime, small_module: Path,
+                                                          rng: np.random.Generator) -> None:
+    x = rng.normal(size=3).astype(np.float16)
+    y, a = rng.normal(size=2), rng.normal()
+    with Module(small_module, runtime=tracked) as m:
+        twice_x, y_times_a, answer = m.run("mixed", {"x": x, "y": y, "a": np.float64(a)})
+    assert twice_x.dtype == np.float16 and np.array_equal(twice_x, x + x)
+    assert y_times_a.dtype == np.float64 and np.array_equal(y_times_a, y * a)
+    assert answer.dtype == np.int64 and answer.shape == () and int(answer) == 42
+
+
+def test_small_module_errors_carry_runtime_messages(tracked: Runtime, small_module: Path, tmp_path: Path,
+                                                    rng: np.random.Generator) -> None:
     w = {"table": rng.normal(size=(5, 4)), "scale": rng.normal(size=4)}
-    with Module(hand_built_artifact, runtime=runtime) as m:
-        with pytest.raises(WeftError, match=r"input_ids.*\[2, 3\].*\[2, 4\]"):
+    ids = rng.integers(0, 5, size=(2, 3)).astype(np.int32)
+    bad = ids.copy()
+    bad[1, 2] = 7
+    with Module(small_module, runtime=tracked) as m:
+        with pytest.raises(WeftError, match=re.escape("function 'forward': input 'input_ids' (argument 0): "
+                                                      "expected i32 [2, 3], found i32 [2, 4]")):
             m.run("forward", {"input_ids": np.zeros((2, 4), np.int32)}, weights=w)
-        bad = np.zeros((2, 3), np.int32)
-        bad[1, 1] = 5
-        with pytest.raises(WeftError, match=r"input_ids.* 5 .*\[0, 5\)"):
+        with pytest.raises(WeftError, match=re.escape("input 'input_ids' element [1, 2] = 7 is outside [0, 5)")):
             m.run("forward", {"input_ids": bad}, weights=w)
-        with pytest.raises(WeftError, match=r"table.*\[5, 4\].*\[4, 4\]"):
-            m.run("forward", {"input_ids": bad * 0}, weights={"table": np.zeros((4, 4)), "scale": w["scale"]})
-        with pytest.raises(WeftError, match="no function 'backward'"):
+        with pytest.raises(WeftError, match=re.escape("weight 'table' (argument 1): expected bf16 [5, 4], "
+                                                      "found bf16 [4, 4]")):
+            m.run("forward", {"input_ids": ids}, weights={"table": np.zeros((4, 4)), "scale": w["scale"]})
+        with pytest.raises(WeftError, match=r"has no function 'backward' \(it has 'forward', 'mixed'\)"):
             m.run("backward", {})
-        save_file({"table": w["table"]}, tmp_path / "partial.safetensors", dtypes="f32")
-        with pytest.raises(WeftError, match="partial.safetensors.*'scale'"):
-            m.run("forward", {"input_ids": bad * 0}, weights=tmp_path / "partial.safetensors")
+        with pytest.raises(WeftError, match="safetensors file '.*absent.safetensors': cannot open"):
+            m.run("forward", {"input_ids": ids}, weights=tmp_path / "absent.safetensors")
+        save_file({"table": w["table"]}, tmp_path / "partial.safetensors", dtypes="bf16")
+        with pytest.raises(WeftError, match="partial.safetensors': no tensor named 'scale'"):
+            m.run("forward", {"input_ids": ids}, weights=tmp_path / "partial.safetensors")
+        save_file(w, tmp_path / "f32.safetensors", dtypes="f32")
+        with pytest.raises(WeftError, match=re.escape("tensor 'table': expected bf16 [5, 4], found f32 [5, 4]")):
+            m.run("forward", {"input_ids": ids}, weights=tmp_path / "f32.safetensors")
+        # Caught in Python, before the runtime is called.
+        with pytest.raises(WeftError, match="missing weight 'scale'"):
+            m.run("forward", {"input_ids": ids}, weights={"table": w["table"]})
+        with pytest.raises(WeftError, match="takes 2 weights; pass weights="):
+            m.run("forward", {"input_ids": ids})
+        with pytest.raises(WeftError, match="argument 'input_ids': expected integer values for i32, got float32"):
+            m.run("forward", {"input_ids": ids.astype(np.float32)}, weights=w)
+
+
+def test_module_open_errors(tracked: Runtime, small_module: Path, tmp_path: Path) -> None:
+    with pytest.raises(WeftError, match="artifact '.*missing.weft': cannot open"):
+        Module(tmp_path / "missing.weft", runtime=tracked)
+    (tmp_path / "junk.weft").write_bytes(b"\0" * 128)
+    with pytest.raises(WeftError, match="artifact '.*junk.weft': not a Weft artifact"):
+        Module(tmp_path / "junk.weft", runtime=tracked)
+    m = Module(small_module, runtime=tracked)
+    m.close()
+    with pytest.raises(WeftError, match="closed"):
+        m.run("mixed", {"x": np.ones(3, np.float16), "y": np.ones(2), "a": np.float64(1)})
 
 
 # -- Compiled models -----------------------------------------------------------------------------
-
-WEFT_COMPILE = build_dir() / "bin" / "weft-compile"
-
 
 # Per-dtype bound on max |compiled - reference| / max |reference|. Measured
 # on the tiny presets: f64 6e-16, f32 4e-7, f16 7e-4, bf16 5e-3.
 _TOLERANCE = {"f64": 1e-12, "f32": 1e-5, "f16": 5e-3, "bf16": 3e-2}
 
 
-@pytest.mark.skipif(not WEFT_COMPILE.exists(), reason=f"weft-compile not built: {WEFT_COMPILE} is absent")
 @pytest.mark.parametrize("family, dtype", [("gpt2", "f32"), ("llama", "f32"), ("gpt2", "f16"), ("llama", "bf16"),
                                            ("llama", "f64")])
-def test_compiled_model_matches_reference(runtime: Runtime, weft_opt, tmp_path: Path, seed: int, family: str,
-                                          dtype: str) -> None:
+def test_compiled_model_matches_reference(runtime: Runtime, weft_opt: Path, weft_compile: Path, tmp_path: Path,
+                                          seed: int, family: str, dtype: str) -> None:
     cfg = preset(family, "tiny", dtype=dtype)
     paths = build_model(cfg, tmp_path, seed=seed)
     run_weft_opt(weft_opt, paths.model.read_text())
     out = tmp_path / "model.weft"
-    proc = subprocess.run([str(WEFT_COMPILE), str(paths.model), "-o", str(out)], capture_output=True, text=True,
-                          timeout=300)
-    if proc.returncode != 0:
-        pytest.fail("weft-compile failed:\n" + compiler_diagnostics(proc.stderr), pytrace=False)
+    _compile(weft_compile, paths.model, out)
     ids = np.load(paths.input_ids)
     with Module(out, runtime=runtime) as m:
         fn = m.functions["forward"]

@@ -17,7 +17,6 @@ Modules:
 * ``weft.reference``   float64 NumPy reference ops and forward passes
 * ``weft.torch_reference`` the same models from PyTorch modules (tests only)
 * ``weft.runner``      ctypes runner over ``libweft_runtime.so``
-* ``weft.artifact``    ``.weft`` container reader and writer
 * ``weft.fileutil``    atomic file writes
 * ``weft.build``       ``python3 -m weft.build``: model, weights and expected logits
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from weft import models, reference
 from weft.config import FAMILIES, PRESETS, ModelConfig, preset
-from weft.dtypes import FLOAT_DTYPES
+from weft.dtypes import FLOAT_DTYPES, value_dtype
 from weft.fileutil import atomic_write
 from weft.safetensors import save_file
 
@@ -48,11 +48,6 @@ class BuildOutputs:
     input_ids: Path
     expected_logits: Path
     config: Path
-
-
-def npy_dtype(dtype: str) -> np.dtype:
-    """The ``.npy`` dtype that stores values of a model dtype (bf16: float32)."""
-    return np.dtype({"f16": "<f2", "bf16": "<f4", "f32": "<f4", "f64": "<f8"}[dtype])
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:
@@ -79,7 +74,7 @@ def build_model(cfg: ModelConfig, out: str | os.PathLike[str], seed: int = 0,
     save_file(weights, paths.weights, dtypes=cfg.dtype,
               metadata={"format": "weft", "family": cfg.family, "config": json.dumps(cfg.to_dict())})
     _save_npy(paths.input_ids, ids.astype(np.int32))
-    _save_npy(paths.expected_logits, logits.astype(npy_dtype(cfg.dtype)))
+    _save_npy(paths.expected_logits, logits.astype(value_dtype(cfg.dtype)))  # .npy has no bf16: float32
     _write_text(paths.config, json.dumps({"config": cfg.to_dict(), "seed": seed, "input_seed": input_seed},
                                          indent=2) + "\n")
     return paths

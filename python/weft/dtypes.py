@@ -65,6 +65,31 @@ def from_numpy(dtype: np.dtype | type) -> str:
     raise ValueError(f"NumPy dtype {dt} has no Weft element type")
 
 
+def conversion_error(values: np.ndarray, dtype: str) -> str | None:
+    """Why ``values`` cannot become ``dtype``, or None when they can.
+
+    The one rule the emitter's constants, the weights writer and the runner
+    share: floating-point values become any float type (a uint16 array
+    becomes bf16 as bit patterns), integers an integer type that holds every
+    one of them; never float to integer or integer to float. Callers raise
+    their own error, prefixed with what the values are for.
+    """
+    a = np.asarray(values)
+    if check_dtype(dtype) in FLOAT_DTYPES:
+        if np.issubdtype(a.dtype, np.floating) or (dtype == "bf16" and a.dtype == np.uint16):
+            return None
+        return f"expected floating-point values for {dtype}, got {a.dtype}"
+    if not np.issubdtype(a.dtype, np.integer):
+        return f"expected integer values for {dtype}, got {a.dtype}"
+    info = np.iinfo(_STORAGE[dtype])
+    if a.size:
+        low, high = a.min(), a.max()
+        if low < info.min or high > info.max:
+            found = low if low < info.min else high
+            return f"value {found} outside the {dtype} range [{info.min}, {info.max}]"
+    return None
+
+
 def float_to_bf16_bits(x: np.ndarray) -> np.ndarray:
     """bf16 bit patterns of ``x`` (converted to float32 first).
 

@@ -25,7 +25,7 @@ from typing import Final, Literal
 
 import numpy as np
 
-from weft.dtypes import ALL_DTYPES, FLOAT_DTYPES, INT_DTYPES, check_dtype
+from weft.dtypes import FLOAT_DTYPES, INT_DTYPES, bf16_bits_to_float, check_dtype, conversion_error
 
 Role = Literal["input", "weight"]
 ROLES: Final[tuple[str, ...]] = ("input", "weight")
@@ -218,7 +218,7 @@ class FunctionBuilder:
         self._emit(f"{value} = {op}", types)
         return value
 
-    def arg(self, name: str, shape: Sequence[int], dtype: str, role: str, hint: str | None = None) -> Value:
+    def arg(self, name: str, shape: Sequence[int], dtype: str, role: Role, hint: str | None = None) -> Value:
         """Declares the next argument, named ``name`` in the manifest."""
         if role not in ROLES:
             raise ValueError(f"expected role 'input' or 'weight', got {role!r}")
@@ -232,15 +232,17 @@ class FunctionBuilder:
         return value
 
     def constant(self, values: np.ndarray | Sequence[int] | Sequence[float], dtype: str, hint: str = "cst") -> Value:
-        """``arith.constant dense<...>`` of ``values`` with element type ``dtype``."""
-        check_dtype(dtype)
+        """``arith.constant dense<...>`` of ``values`` with element type ``dtype``.
+
+        Integer values only for integer types and floating-point ones only
+        for float types (MLIR rejects ``dense<1> : tensor<f32>``); a uint16
+        array is taken as bf16 bit patterns.
+        """
         a = np.asarray(values)
-        if dtype in INT_DTYPES:
-            if not np.issubdtype(a.dtype, np.integer):
-                raise ValueError(f"expected integer values for a {dtype} constant, got {a.dtype}")
-            info = np.iinfo(np.int32 if dtype == "i32" else np.int64)
-            if a.size and (a.min() < info.min or a.max() > info.max):
-                raise ValueError(f"constant values out of {dtype} range")
+        if (why := conversion_error(a, dtype)) is not None:
+            raise ValueError(f"constant {hint!r}: {why}")
+        if dtype == "bf16" and a.dtype == np.uint16:
+            a = bf16_bits_to_float(a)
         t = TensorType(a.shape, dtype)
         value = Value(self._fresh(hint), t)
         self._emit(f"{value} = arith.constant dense<{format_dense(a)}>", str(t))
@@ -482,6 +484,6 @@ def _positive(x: float) -> str:
 
 
 __all__ = [
-    "ALL_DTYPES", "Argument", "FunctionBuilder", "Result", "ShapeError", "TensorType", "Value",
+    "Argument", "FunctionBuilder", "Result", "ShapeError", "TensorType", "Value",
     "broadcast_shapes", "format_dense", "format_float", "format_string", "module_text",
 ]

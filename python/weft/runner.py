@@ -33,8 +33,7 @@ from typing import Any, Final, Union
 
 import numpy as np
 
-from weft.dtypes import (FLOAT_DTYPES, INT_DTYPES, check_dtype, from_numpy, from_storage, storage_dtype,
-                         to_storage)
+from weft.dtypes import check_dtype, conversion_error, from_numpy, from_storage, storage_dtype, to_storage
 from weft.safetensors import read_header
 
 # weft_dtype_t and weft_role_t, in the header's order.
@@ -271,18 +270,8 @@ def to_argument_storage(value: ArrayLike, dtype: str, name: str) -> np.ndarray:
     argument. The shape is the runtime's to check.
     """
     a = np.asarray(value)
-    check_dtype(dtype)
-    if dtype in FLOAT_DTYPES:
-        ok = np.issubdtype(a.dtype, np.floating) or (dtype == "bf16" and a.dtype == np.uint16)
-        if not ok:
-            raise WeftError(f"argument {name!r}: expected floating-point values for {dtype}, got {a.dtype}")
-    else:
-        assert dtype in INT_DTYPES
-        if not np.issubdtype(a.dtype, np.integer):
-            raise WeftError(f"argument {name!r}: expected integer values for {dtype}, got {a.dtype}")
-        info = np.iinfo(np.int32 if dtype == "i32" else np.int64)
-        if a.size and (a.min() < info.min or a.max() > info.max):
-            raise WeftError(f"argument {name!r}: values outside the {dtype} range")
+    if (why := conversion_error(a, dtype)) is not None:
+        raise WeftError(f"argument {name!r}: {why}")
     return to_storage(a, dtype)
 
 

@@ -26,7 +26,7 @@ from typing import BinaryIO, Final
 
 import numpy as np
 
-from weft.dtypes import (FLOAT_DTYPES, INT_DTYPES, check_dtype, from_numpy, from_storage, itemsize, storage_dtype,
+from weft.dtypes import (check_dtype, conversion_error, from_numpy, from_storage, itemsize, storage_dtype,
                          to_storage)
 from weft.fileutil import atomic_write
 
@@ -199,13 +199,6 @@ def _stored_dtype(name: str, a: np.ndarray, dtypes: str | Mapping[str, str] | No
 
 def _convert(name: str, a: np.ndarray, dtype: str) -> np.ndarray:
     """``a`` as contiguous storage of ``dtype``, refusing lossy kind changes."""
-    if dtype in FLOAT_DTYPES:
-        if not (np.issubdtype(a.dtype, np.floating) or (dtype == "bf16" and a.dtype == np.uint16)):
-            raise ValueError(f"tensor {name!r}: cannot store {a.dtype} as {dtype}")
-    elif dtype in INT_DTYPES:
-        if not np.issubdtype(a.dtype, np.integer):
-            raise ValueError(f"tensor {name!r}: cannot store {a.dtype} as {dtype}")
-        info = np.iinfo(np.int32 if dtype == "i32" else np.int64)
-        if a.size and (a.min() < info.min or a.max() > info.max):
-            raise ValueError(f"tensor {name!r}: values out of {dtype} range")
+    if (why := conversion_error(a, dtype)) is not None:
+        raise ValueError(f"tensor {name!r}: {why}")
     return to_storage(a, dtype)

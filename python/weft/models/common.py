@@ -1,14 +1,47 @@
-"""Pieces shared by the model builders: weight init and state-dict handling."""
+"""Pieces shared by the model builders: the graph's ends, weight init, state-dict handling."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
 from weft.config import ModelConfig
 from weft.dtypes import round_to_dtype
+from weft.mlir import FunctionBuilder, Value
+
+# The manifest names of the forward pass's one input and one result.
+INPUT_NAME: Final[str] = "input_ids"
+RESULT_NAME: Final[str] = "logits"
+
+
+def start_forward(cfg: ModelConfig, shapes: Mapping[str, tuple[int, ...]], name: str, weight_prefix: str
+                  ) -> tuple[FunctionBuilder, Value, dict[str, Value]]:
+    """A builder with the arguments of every forward pass.
+
+    Declares ``input_ids [B, S] i32`` and then one ``cfg.dtype`` weight per
+    entry of ``shapes``, in order, named (``xf.name``) after it and, in the
+    SSA text, after it less ``weight_prefix``. Returns the builder, the ids
+    and the weights by name.
+    """
+    fb = FunctionBuilder(name)
+    ids = fb.arg(INPUT_NAME, (cfg.batch, cfg.seq), "i32", role="input")
+    weights = {n: fb.arg(n, shape, cfg.dtype, role="weight", hint=n.removeprefix(weight_prefix))
+               for n, shape in shapes.items()}
+    return fb, ids, weights
+
+
+def finish_with_lm_head(fb: FunctionBuilder, h: Value, table: Value) -> None:
+    """Sets the result ``logits [B, S, V] = h · tableᵀ`` for ``h`` [B, S, D] and ``table`` [V, D].
+
+    ``xf.matmul`` needs operands of one rank, so ``h`` is flattened to
+    ``[B*S, D]``, multiplied with ``transpose_rhs`` and reshaped back.
+    """
+    b, s, d = h.shape
+    flat = fb.reshape(h, (b * s, d), hint=h.name.removeprefix("%") + "_flat")
+    logits = fb.matmul(flat, table, transpose_rhs=True, hint="logits_flat")
+    fb.ret([fb.reshape(logits, (b, s, table.shape[0]), hint="logits")], names=[RESULT_NAME])
 
 # Standard deviations of the random weights. Matrices follow GPT-2's and
 # Llama's own initializer (0.02). Norm gains sit near one and biases near
