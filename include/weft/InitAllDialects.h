@@ -10,6 +10,7 @@
 
 #include "weft/Dialect/Mesh/IR/MeshDialect.h"
 #include "weft/Dialect/Xf/IR/XfDialect.h"
+#include "weft/Sharding/ShardingOpInterface.h"
 
 #include "mlir/IR/DialectRegistry.h"
 
@@ -18,6 +19,7 @@ namespace weft {
 /// Adds every Weft dialect to `registry`.
 inline void registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<xf::XfDialect, mesh::MeshDialect>();
+  sharding::registerXfShardingStrategies(registry);
 }
 
 } // namespace weft

@@ -70,6 +70,83 @@ def XfLowerAttention : Pass<"xf-lower-attention"> {
   ];
 }
 
+def XfAutoShard : Pass<"xf-auto-shard", "mlir::ModuleOp"> {
+  let summary = "Choose a sharding for every value by solving an ILP over a cost model";
+  let description = [{
+    Decides how every op of each function is split over a device mesh and
+    writes the decision as `mesh.shard` annotations:
+
+    1. The mesh is `mesh` (a preset such as `8xH100-NVLink`, added to the
+       module as `mesh.mesh @mesh`, or the symbol of a `mesh.mesh` already
+       there); without the option the module's only mesh is used. The mesh
+       must describe its hardware (device, one link per axis).
+    2. Every op lists its strategies through `ShardingStrategyOpInterface`
+       (data, sequence, head, column/row and vocabulary parallel, replicated,
+       and their combinations over the mesh axes). `mesh.shard` annotations
+       already present narrow the choice to the annotated sharding.
+    3. The cost model prices each strategy (roofline compute, its own
+       collectives), the resharding of every edge (alpha-beta collectives per
+       mesh axis) and memory (parameters plus the peak of live activations).
+    4. Followers (normalizations, activations, reshapes) merge into their
+       producer; identical transformer blocks share one strategy set unless
+       `tie-layers=false`.
+    5. COIN-OR CBC solves the ILP within `time-limit` seconds under the
+       per-device `memory-budget` (default: the device's capacity). With no
+       feasible plan the pass fails and states the least memory any plan
+       needs.
+    6. Each op result gets `mesh.shard ... ` as produced; each use that
+       needs another sharding, and each use of an argument or constant, gets
+       `mesh.shard ... annotate_for_users`. Function results are gathered
+       whole.
+
+    `plan-report=<file>` writes the plan as JSON (solver status, gap, times,
+    per op and per layer strategy, compute, communication and memory);
+    `plan-summary=<file>` (`-` for standard output) writes it as a table.
+
+    Before:
+    ```mlir
+    func.func @mlp(%x: tensor<8x1024xf32>, %w1: tensor<1024x4096xf32>,
+                   %w2: tensor<4096x1024xf32>) -> tensor<8x1024xf32> {
+      %h = xf.linear %x, %w1 : (tensor<8x1024xf32>, tensor<1024x4096xf32>) -> tensor<8x4096xf32>
+      %y = xf.linear %h, %w2 : (tensor<8x4096xf32>, tensor<4096x1024xf32>) -> tensor<8x1024xf32>
+      return %y : tensor<8x1024xf32>
+    }
+    ```
+    After `--xf-auto-shard="mesh=4xH100-NVLink"` (Megatron: column- then
+    row-parallel, one all-reduce of the result):
+    ```mlir
+    mesh.mesh @mesh(preset = "4xH100-NVLink")
+    func.func @mlp(...) {
+      %0 = mesh.shard %x to <@mesh, []> annotate_for_users : tensor<8x1024xf32>
+      %1 = mesh.shard %w1 to <@mesh, [[], [0]]> annotate_for_users : tensor<1024x4096xf32>
+      %h = xf.linear %0, %1 : ...
+      %2 = mesh.shard %h to <@mesh, [[], [0]]> : tensor<8x4096xf32>
+      %3 = mesh.shard %w2 to <@mesh, [[0]]> annotate_for_users : tensor<4096x1024xf32>
+      %y = xf.linear %2, %3 : ...
+      %4 = mesh.shard %y to <@mesh, [], partial = sum[0]> : tensor<8x1024xf32>
+      %5 = mesh.shard %4 to <@mesh, []> annotate_for_users : tensor<8x1024xf32>
+      return %5 : tensor<8x1024xf32>
+    }
+    ```
+  }];
+  let options = [
+    Option<"meshName", "mesh", "std::string", /*default=*/"\"\"",
+           "mesh preset (e.g. 8xH100-NVLink, 2x8xH100-IB) or mesh symbol">,
+    Option<"memoryBudget", "memory-budget", "std::string", /*default=*/"\"\"",
+           "per-device memory bound: bytes, or a number with KiB/MiB/GiB/TiB "
+           "(default: the device's capacity)">,
+    Option<"timeLimit", "time-limit", "double", /*default=*/"10.0",
+           "solver time limit in seconds">,
+    Option<"tieLayers", "tie-layers", "bool", /*default=*/"true",
+           "give identical transformer blocks one strategy set">,
+    Option<"planReport", "plan-report", "std::string", /*default=*/"\"\"",
+           "write the plan as JSON to this file">,
+    Option<"planSummary", "plan-summary", "std::string", /*default=*/"\"\"",
+           "write a readable plan summary to this file ('-': stdout)">
+  ];
+  let dependentDialects = ["weft::mesh::MeshDialect"];
+}
+
 def XfDropShardings : Pass<"xf-drop-shardings", "mlir::ModuleOp"> {
   let summary = "Forget sharding hints to compile a program for one device";
   let description = [{

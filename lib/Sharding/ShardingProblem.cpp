@@ -1,0 +1,482 @@
+//===- ShardingProblem.cpp - A function's sharding choices as a graph ------===//
+//
+// Builds the node/edge model of ShardingProblem.h from a function:
+//
+// 1. Enumerate every op's strategies; user annotations (`mesh.shard`)
+//    narrow them to the annotated sharding where some strategy has it.
+// 2. One node per op; followers merge into their producer's node, each
+//    producer strategy taking the cheapest follower strategy that needs no
+//    resharding.
+// 3. Edges: the resharding time of every strategy pair along each data
+//    dependence (through annotations the solver could not honour exactly),
+//    summed per node pair; reshards into the function results go to the
+//    producing node's cost.
+// 4. Live ranges of the values over program order, for the memory bound.
+// 5. Repeated blocks: the longest run of nodes whose signatures repeat
+//    with one period; nodes at the same offset share a strategy set.
+//
+//===----------------------------------------------------------------------===//
+
+#include "weft/Sharding/ShardingProblem.h"
+
+#include "weft/Dialect/Mesh/IR/MeshOps.h"
+#include "weft/Sharding/ShardingOpInterface.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/Hashing.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "xf-auto-shard"
+#define LDBG(X) LLVM_DEBUG(llvm::dbgs() << "[" DEBUG_TYPE "] " << X << "\n")
+
+using namespace mlir;
+using namespace weft;
+using namespace weft::sharding;
+
+namespace {
+
+/// A use seen through the `mesh.shard` annotations on its way.
+struct ResolvedValue {
+  Value base;
+  /// Sharding annotated as produced, nearest the producer.
+  std::optional<TensorSharding> produced;
+  /// Sharding annotated for the users, nearest the user.
+  std::optional<TensorSharding> forUsers;
+};
+
+bool isSource(Value value) {
+  if (isa<BlockArgument>(value))
+    return true;
+  return matchPattern(value, m_Constant());
+}
+
+int64_t rankOf(Value value) {
+  return cast<RankedTensorType>(value.getType()).getRank();
+}
+
+FailureOr<ResolvedValue> resolve(Value value, FlatSymbolRefAttr meshSymbol) {
+  ResolvedValue resolved;
+  while (auto shard = value.getDefiningOp<mesh::ShardOp>()) {
+    mesh::ShardingAttr attr = shard.getSharding();
+    if (attr.getMesh() != meshSymbol) {
+      shard.emitOpError("annotates mesh ")
+          << attr.getMesh() << " but the function is sharded over "
+          << meshSymbol;
+      return failure();
+    }
+    TensorSharding sharding =
+        TensorSharding::fromAttr(attr, rankOf(shard.getSrc()));
+    if (shard.getAnnotateForUsers()) {
+      if (!resolved.forUsers)
+        resolved.forUsers = sharding;
+    } else {
+      resolved.produced = sharding;
+    }
+    value = shard.getSrc();
+  }
+  resolved.base = value;
+  return resolved;
+}
+
+/// The strategy of an op the auto-sharder knows nothing about: everything
+/// whole on every device.
+ShardingStrategy replicatedStrategy(Operation *op) {
+  ShardingStrategy strategy;
+  strategy.name = "replicated";
+  for (Value operand : op->getOperands())
+    strategy.operands.push_back(TensorSharding::replicated(
+        isa<RankedTensorType>(operand.getType()) ? rankOf(operand) : 0));
+  for (Value result : op->getResults())
+    strategy.results.push_back(TensorSharding::replicated(
+        isa<RankedTensorType>(result.getType()) ? rankOf(result) : 0));
+  return strategy;
+}
+
+/// Keeps the strategies for which `matches` holds, when there is one.
+template <typename Pred>
+void narrow(SmallVectorImpl<ShardingStrategy> &list, Pred matches) {
+  if (llvm::any_of(list, matches))
+    llvm::erase_if(list, [&](const ShardingStrategy &s) { return !matches(s); });
+}
+
+bool nearlyEqual(double a, double b) {
+  return std::abs(a - b) <= 1e-9 * std::max({1.0, std::abs(a), std::abs(b)});
+}
+
+} // namespace
+
+ArrayRef<ShardingStrategy>
+ShardingProblem::getStrategies(Operation *op) const {
+  auto it = strategies.find(op);
+  if (it == strategies.end())
+    return {};
+  return it->second;
+}
+
+unsigned ShardingProblem::getSetSize(unsigned set) const {
+  for (const ProblemNode &node : nodes)
+    if (node.strategySet == set)
+      return node.getNumStrategies();
+  return 0;
+}
+
+FailureOr<ShardingProblem>
+ShardingProblem::build(func::FuncOp func, const StrategyContext &context,
+                       const ProblemOptions &options) {
+  ShardingProblem problem;
+  const CostModel &model = context.costModel;
+  const MeshModel &mesh = context.getMesh();
+  FlatSymbolRefAttr meshSymbol =
+      FlatSymbolRefAttr::get(func.getContext(), mesh.name);
+  Block &body = func.getBody().front();
+
+  auto reshard = [&](const TensorSharding &from, const TensorSharding &to,
+                     Value value) {
+    auto type = cast<RankedTensorType>(value.getType());
+    return model.getReshardTime(from, to, type.getShape(),
+                                getElementBytes(type));
+  };
+  auto localBytes = [&](const TensorSharding &sharding, Value value) {
+    auto type = cast<RankedTensorType>(value.getType());
+    return model.getLocalBytes(sharding, type.getShape(),
+                               getElementBytes(type));
+  };
+
+  // 1. Strategies, narrowed by annotations.
+  SmallVector<Operation *> ops;
+  DenseMap<Operation *, unsigned> position;
+  func::ReturnOp returnOp;
+  for (Operation &op : body) {
+    if (isa<mesh::ShardOp>(op) || op.hasTrait<OpTrait::ConstantLike>())
+      continue;
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      returnOp = ret;
+      continue;
+    }
+    position[&op] = ops.size();
+    ops.push_back(&op);
+    SmallVector<ShardingStrategy, 0> &list = problem.strategies[&op];
+    if (auto iface = dyn_cast<ShardingStrategyOpInterface>(op))
+      iface.getShardingStrategies(context, list);
+    if (list.empty())
+      list.push_back(replicatedStrategy(&op));
+  }
+  problem.numOps = ops.size();
+  problem.numPoints = ops.size() + 1; // the last point is the return
+
+  for (Operation *op : ops) {
+    SmallVector<ShardingStrategy, 0> &list = problem.strategies[op];
+    for (auto [index, operand] : llvm::enumerate(op->getOperands())) {
+      FailureOr<ResolvedValue> resolved = resolve(operand, meshSymbol);
+      if (failed(resolved))
+        return failure();
+      if (resolved->forUsers)
+        narrow(list, [&](const ShardingStrategy &s) {
+          return s.operands[index] == *resolved->forUsers;
+        });
+    }
+    // An as-produced annotation on a use of this op's result.
+    for (auto [index, result] : llvm::enumerate(op->getResults()))
+      for (Operation *user : result.getUsers())
+        if (auto shard = dyn_cast<mesh::ShardOp>(user);
+            shard && !shard.getAnnotateForUsers()) {
+          TensorSharding pinned = TensorSharding::fromAttr(
+              shard.getSharding(), rankOf(result));
+          narrow(list, [&](const ShardingStrategy &s) {
+            return s.results[index] == pinned;
+          });
+        }
+  }
+
+  // 2. Nodes, with followers merged into their producers.
+  DenseMap<Operation *, std::pair<unsigned, unsigned>> nodeOf; // node, slot
+  auto sourceBytes = [&](Operation *op, const ShardingStrategy &strategy) {
+    double bytes = 0;
+    for (auto [index, operand] : llvm::enumerate(op->getOperands())) {
+      FailureOr<ResolvedValue> resolved = resolve(operand, meshSymbol);
+      if (succeeded(resolved) && isSource(resolved->base) &&
+          isa<RankedTensorType>(operand.getType()))
+        bytes += localBytes(strategy.operands[index], operand);
+    }
+    return bytes;
+  };
+  auto producedSharding = [&](OpResult result, unsigned nodeStrategy)
+      -> const TensorSharding & {
+    auto [node, slot] = nodeOf.lookup(result.getOwner());
+    unsigned s = problem.nodes[node].opStrategies[nodeStrategy][slot];
+    return problem.strategies[result.getOwner()][s]
+        .results[result.getResultNumber()];
+  };
+
+  for (Operation *op : ops) {
+    ArrayRef<ShardingStrategy> list = problem.strategies[op];
+    // A follower: one non-source operand from another node, and a strategy
+    // taking each of that node's shardings as it comes.
+    auto iface = dyn_cast<ShardingStrategyOpInterface>(op);
+    if (options.mergeFollowers && iface && iface.followsOperand()) {
+      std::optional<std::pair<unsigned, OpResult>> data;
+      bool single = true;
+      for (auto [index, operand] : llvm::enumerate(op->getOperands())) {
+        Value base = resolve(operand, meshSymbol)->base;
+        if (isSource(base))
+          continue;
+        if (data) {
+          single = false;
+          break;
+        }
+        data = {static_cast<unsigned>(index), cast<OpResult>(base)};
+      }
+      if (single && data && nodeOf.count(data->second.getOwner())) {
+        unsigned producer = nodeOf.lookup(data->second.getOwner()).first;
+        ProblemNode &node = problem.nodes[producer];
+        SmallVector<unsigned> picks;
+        for (unsigned s = 0; s < node.getNumStrategies(); ++s) {
+          const TensorSharding &given = producedSharding(data->second, s);
+          std::optional<unsigned> best;
+          for (auto [t, strategy] : llvm::enumerate(list))
+            if (strategy.operands[data->first] == given &&
+                (!best || strategy.getTime() < list[*best].getTime()))
+              best = t;
+          if (!best)
+            break;
+          picks.push_back(*best);
+        }
+        if (picks.size() == node.getNumStrategies()) {
+          nodeOf[op] = {producer, static_cast<unsigned>(node.ops.size())};
+          node.ops.push_back(op);
+          for (auto [s, t] : llvm::enumerate(picks)) {
+            node.opStrategies[s].push_back(t);
+            node.cost[s] += list[t].getTime();
+            node.parameterBytes[s] += sourceBytes(op, list[t]);
+          }
+          continue;
+        }
+      }
+    }
+    ProblemNode node;
+    node.ops.push_back(op);
+    for (auto [s, strategy] : llvm::enumerate(list)) {
+      node.opStrategies.push_back({static_cast<unsigned>(s)});
+      node.cost.push_back(strategy.getTime());
+      node.parameterBytes.push_back(sourceBytes(op, strategy));
+    }
+    nodeOf[op] = {static_cast<unsigned>(problem.nodes.size()), 0};
+    problem.nodes.push_back(std::move(node));
+  }
+
+  // 3. Edges and the reshards into the results.
+  llvm::MapVector<std::pair<unsigned, unsigned>, SmallVector<double>> edgeCost;
+  auto useCost = [&](const ResolvedValue &use, const TensorSharding &from,
+                     const TensorSharding &required) {
+    double time = 0;
+    const TensorSharding *current = &from;
+    for (const std::optional<TensorSharding> *pin :
+         {&use.produced, &use.forUsers}) {
+      if (*pin) {
+        time += reshard(*current, **pin, use.base);
+        current = &**pin;
+      }
+    }
+    return time + reshard(*current, required, use.base);
+  };
+  for (auto [v, node] : llvm::enumerate(problem.nodes)) {
+    for (auto [slot, op] : llvm::enumerate(node.ops)) {
+      for (auto [index, operand] : llvm::enumerate(op->getOperands())) {
+        ResolvedValue use = *resolve(operand, meshSymbol);
+        if (isSource(use.base))
+          continue;
+        auto result = cast<OpResult>(use.base);
+        unsigned u = nodeOf.lookup(result.getOwner()).first;
+        auto required = [&, op = op, slot = slot, index = index](unsigned j)
+            -> const TensorSharding & {
+          unsigned t = problem.nodes[v].opStrategies[j][slot];
+          return problem.strategies[op][t].operands[index];
+        };
+        if (u == v) {
+          for (unsigned j = 0; j < node.getNumStrategies(); ++j)
+            node.cost[j] += useCost(use, producedSharding(result, j), required(j));
+          continue;
+        }
+        unsigned ku = problem.nodes[u].getNumStrategies();
+        unsigned kv = node.getNumStrategies();
+        SmallVector<double> &matrix = edgeCost[{u, static_cast<unsigned>(v)}];
+        matrix.resize(ku * kv, 0.0);
+        for (unsigned i = 0; i < ku; ++i)
+          for (unsigned j = 0; j < kv; ++j)
+            matrix[i * kv + j] +=
+                useCost(use, producedSharding(result, i), required(j));
+      }
+    }
+  }
+  if (returnOp) {
+    for (Value operand : returnOp.getOperands()) {
+      ResolvedValue use = *resolve(operand, meshSymbol);
+      if (isSource(use.base))
+        continue;
+      auto result = cast<OpResult>(use.base);
+      unsigned u = nodeOf.lookup(result.getOwner()).first;
+      ProblemNode &node = problem.nodes[u];
+      TensorSharding whole = TensorSharding::replicated(rankOf(result));
+      for (unsigned i = 0; i < node.getNumStrategies(); ++i)
+        node.cost[i] += useCost(use, producedSharding(result, i), whole);
+    }
+  }
+  for (auto &[pair, matrix] : edgeCost)
+    problem.edges.push_back({pair.first, pair.second, std::move(matrix)});
+
+  // 4. Live ranges: from the producing op to the last use.
+  for (Operation *op : ops) {
+    for (OpResult result : op->getResults()) {
+      if (!isa<RankedTensorType>(result.getType()))
+        continue;
+      unsigned begin = position.lookup(op), end = begin;
+      SmallVector<Value> worklist = {result};
+      while (!worklist.empty()) {
+        Value value = worklist.pop_back_val();
+        for (Operation *user : value.getUsers()) {
+          if (auto shard = dyn_cast<mesh::ShardOp>(user))
+            worklist.push_back(shard.getResult());
+          else if (isa<func::ReturnOp>(user))
+            end = problem.numPoints - 1;
+          else if (position.count(user))
+            end = std::max(end, position.lookup(user));
+        }
+      }
+      auto [node, slot] = nodeOf.lookup(op);
+      LiveRange range{node, {}, begin, end};
+      for (unsigned s = 0; s < problem.nodes[node].getNumStrategies(); ++s)
+        range.bytes.push_back(localBytes(producedSharding(result, s), result));
+      problem.liveRanges.push_back(std::move(range));
+    }
+  }
+
+  // 5. Repeated blocks. A node's signature covers its ops (name,
+  // attributes, types), where its operands come from (a source of some
+  // type, or the node so many places earlier) and its strategy count.
+  unsigned numNodes = problem.nodes.size();
+  SmallVector<llvm::hash_code> signature;
+  for (auto [v, node] : llvm::enumerate(problem.nodes)) {
+    llvm::hash_code hash = llvm::hash_value(node.getNumStrategies());
+    for (Operation *op : node.ops) {
+      hash = llvm::hash_combine(hash, op->getName().getStringRef(),
+                                op->getRawDictionaryAttrs().getAsOpaquePointer());
+      for (Type type : op->getResultTypes())
+        hash = llvm::hash_combine(hash, type.getAsOpaquePointer());
+      for (Value operand : op->getOperands()) {
+        Value base = resolve(operand, meshSymbol)->base;
+        hash = llvm::hash_combine(hash, operand.getType().getAsOpaquePointer());
+        if (isSource(base)) {
+          hash = llvm::hash_combine(hash, -1);
+          continue;
+        }
+        auto result = cast<OpResult>(base);
+        int64_t distance = static_cast<int64_t>(v) -
+                           nodeOf.lookup(result.getOwner()).first;
+        hash = llvm::hash_combine(hash, distance, result.getResultNumber());
+      }
+    }
+    signature.push_back(hash);
+  }
+  // The period and start covering most nodes: a run where every node
+  // equals the node one period later.
+  unsigned bestPeriod = 0, bestStart = 0, bestRepeats = 0, bestCover = 0;
+  for (unsigned period = 1; period * 2 <= numNodes; ++period) {
+    unsigned runStart = 0;
+    for (unsigned i = 0; i + period <= numNodes; ++i) {
+      bool same = i + period < numNodes && signature[i] == signature[i + period];
+      if (same)
+        continue;
+      // [runStart, i) all match one period ahead: repeats of the block
+      // starting at runStart.
+      unsigned repeats = (i - runStart) / period + 1;
+      if (repeats >= 2 && repeats * period > bestCover) {
+        bestCover = repeats * period;
+        bestPeriod = period;
+        bestStart = runStart;
+        bestRepeats = repeats;
+      }
+      runStart = i + 1;
+    }
+  }
+  // Tied nodes must also cost the same; they do unless shapes differ in a
+  // way the signature cannot see.
+  bool tieable = bestRepeats >= 2;
+  for (unsigned i = bestStart; tieable && i < bestStart + bestCover; ++i) {
+    const ProblemNode &node = problem.nodes[i];
+    const ProblemNode &first =
+        problem.nodes[bestStart + (i - bestStart) % bestPeriod];
+    for (unsigned s = 0; tieable && s < node.getNumStrategies(); ++s)
+      tieable = nearlyEqual(node.cost[s], first.cost[s]) &&
+                nearlyEqual(node.parameterBytes[s], first.parameterBytes[s]);
+  }
+  problem.numLayers = tieable ? bestRepeats : 0;
+  problem.tied = tieable && options.tieLayers;
+  unsigned nextSet = 0;
+  for (unsigned v = 0; v < numNodes; ++v) {
+    ProblemNode &node = problem.nodes[v];
+    bool inBlocks = tieable && v >= bestStart && v < bestStart + bestCover;
+    if (inBlocks)
+      node.layer = (v - bestStart) / bestPeriod;
+    if (inBlocks && problem.tied && node.layer > 0)
+      node.strategySet = problem.nodes[v - bestPeriod].strategySet;
+    else
+      node.strategySet = nextSet++;
+  }
+  problem.numStrategySets = nextSet;
+  LDBG("ops " << problem.numOps << ", nodes " << numNodes << ", edges "
+              << problem.edges.size() << ", layers " << problem.numLayers
+              << " of " << bestPeriod << " nodes, strategy sets " << nextSet);
+  return problem;
+}
+
+PlanCost ShardingProblem::evaluate(ArrayRef<unsigned> setChoice) const {
+  PlanCost cost;
+  auto choice = [&](unsigned node) {
+    return setChoice[nodes[node].strategySet];
+  };
+  for (auto [v, node] : llvm::enumerate(nodes)) {
+    cost.time += node.cost[choice(v)];
+    cost.parameterBytes += node.parameterBytes[choice(v)];
+  }
+  for (const ProblemEdge &edge : edges)
+    cost.time += edge.cost[choice(edge.from) * nodes[edge.to].getNumStrategies() +
+                           choice(edge.to)];
+  SmallVector<double> live(numPoints, 0.0);
+  for (const LiveRange &range : liveRanges)
+    for (unsigned t = range.begin; t <= range.end; ++t)
+      live[t] += range.bytes[choice(range.node)];
+  double peak = 0;
+  for (double bytes : live)
+    peak = std::max(peak, bytes);
+  cost.peakMemory = cost.parameterBytes + peak;
+  return cost;
+}
+
+std::optional<std::pair<SmallVector<unsigned>, PlanCost>>
+ShardingProblem::solveByEnumeration(double memoryBudget, uint64_t limit) const {
+  SmallVector<unsigned> sizes;
+  uint64_t combinations = 1;
+  for (unsigned set = 0; set < numStrategySets; ++set) {
+    sizes.push_back(getSetSize(set));
+    if (combinations > limit / std::max(1u, sizes.back()))
+      return std::nullopt;
+    combinations *= sizes.back();
+  }
+  SmallVector<unsigned> choice(numStrategySets, 0);
+  std::optional<std::pair<SmallVector<unsigned>, PlanCost>> best;
+  for (uint64_t n = 0; n < combinations; ++n) {
+    PlanCost cost = evaluate(choice);
+    if (cost.peakMemory <= memoryBudget &&
+        (!best || cost.time < best->second.time))
+      best = {choice, cost};
+    for (unsigned set = 0; set < numStrategySets; ++set) {
+      if (++choice[set] < sizes[set])
+        break;
+      choice[set] = 0;
+    }
+  }
+  return best;
+}
