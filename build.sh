@@ -20,7 +20,7 @@ mode=${1:-build}
 PACKAGES=(
   cmake ninja-build ccache g++ python3
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
-  libgtest-dev libomp-22-dev
+  libgtest-dev libomp-22-dev coinor-libcbc-dev pkg-config
   python3-numpy python3-pytest python3-torch
 )
 

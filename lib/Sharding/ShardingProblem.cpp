@@ -20,11 +20,13 @@
 #include "weft/Sharding/ShardingProblem.h"
 
 #include "weft/Dialect/Mesh/IR/MeshOps.h"
+#include "weft/Dialect/Xf/IR/XfDialect.h"
 #include "weft/Sharding/ShardingOpInterface.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/Hashing.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/Support/Debug.h"
@@ -47,11 +49,46 @@ struct ResolvedValue {
   std::optional<TensorSharding> forUsers;
 };
 
-bool isSource(Value value) {
-  if (isa<BlockArgument>(value))
-    return true;
-  return matchPattern(value, m_Constant());
-}
+/// Values whose layout is free: arguments (read per device from files),
+/// constants, and what pure ops compute from weights and constants alone
+/// (e.g. a fused projection's weight split in three), which is done once
+/// when the weights are loaded.
+class Sources {
+public:
+  explicit Sources(func::FuncOp func) : func(func) {}
+
+  bool isSource(Value value) {
+    return isa<BlockArgument>(value) || isWeightDerived(value);
+  }
+
+  /// True for an op that only transforms weights and constants.
+  bool isLoadTimeOp(Operation *op) {
+    if (op->getNumOperands() == 0 || op->getNumRegions() != 0 || !isPure(op))
+      return false;
+    return llvm::all_of(op->getOperands(),
+                        [&](Value operand) { return isWeightDerived(operand); });
+  }
+
+private:
+  bool isWeightDerived(Value value) {
+    if (auto arg = dyn_cast<BlockArgument>(value)) {
+      auto role = func.getArgAttrOfType<StringAttr>(
+          arg.getArgNumber(), xf::XfDialect::kRoleAttrName);
+      return role && role.getValue() == "weight";
+    }
+    if (matchPattern(value, m_Constant()))
+      return true;
+    Operation *op = value.getDefiningOp();
+    auto [it, inserted] = memo.try_emplace(op, false);
+    if (inserted)
+      it->second = isa<mesh::ShardOp>(op) ? isWeightDerived(op->getOperand(0))
+                                           : isLoadTimeOp(op);
+    return memo.lookup(op);
+  }
+
+  func::FuncOp func;
+  DenseMap<Operation *, bool> memo;
+};
 
 int64_t rankOf(Value value) {
   return cast<RankedTensorType>(value.getType()).getRank();
@@ -132,6 +169,8 @@ ShardingProblem::build(func::FuncOp func, const StrategyContext &context,
   FlatSymbolRefAttr meshSymbol =
       FlatSymbolRefAttr::get(func.getContext(), mesh.name);
   Block &body = func.getBody().front();
+  Sources sources(func);
+  auto isSource = [&](Value value) { return sources.isSource(value); };
 
   auto reshard = [&](const TensorSharding &from, const TensorSharding &to,
                      Value value) {
@@ -150,7 +189,8 @@ ShardingProblem::build(func::FuncOp func, const StrategyContext &context,
   DenseMap<Operation *, unsigned> position;
   func::ReturnOp returnOp;
   for (Operation &op : body) {
-    if (isa<mesh::ShardOp>(op) || op.hasTrait<OpTrait::ConstantLike>())
+    if (isa<mesh::ShardOp>(op) || op.hasTrait<OpTrait::ConstantLike>() ||
+        sources.isLoadTimeOp(&op))
       continue;
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
       returnOp = ret;
@@ -355,7 +395,7 @@ ShardingProblem::build(func::FuncOp func, const StrategyContext &context,
 
   // 5. Repeated blocks. A node's signature covers its ops (name,
   // attributes, types), where its operands come from (a source of some
-  // type, or the node so many places earlier) and its strategy count.
+  // type, or the op so many places earlier) and its strategy count.
   unsigned numNodes = problem.nodes.size();
   SmallVector<llvm::hash_code> signature;
   for (auto [v, node] : llvm::enumerate(problem.nodes)) {
@@ -372,9 +412,11 @@ ShardingProblem::build(func::FuncOp func, const StrategyContext &context,
           hash = llvm::hash_combine(hash, -1);
           continue;
         }
+        // Distances in ops, not nodes: a follower merged into its producer
+        // in one block and not in another must not shift the others.
         auto result = cast<OpResult>(base);
-        int64_t distance = static_cast<int64_t>(v) -
-                           nodeOf.lookup(result.getOwner()).first;
+        int64_t distance = static_cast<int64_t>(position.lookup(op)) -
+                           position.lookup(result.getOwner());
         hash = llvm::hash_combine(hash, distance, result.getResultNumber());
       }
     }

@@ -2,8 +2,12 @@
 
 One dataclass describes both model families; the fields a family does not
 use (``rope_theta`` for GPT-2, ``n_positions`` for Llama) are ignored by it.
-Presets are sized for tests: ``tiny`` runs in milliseconds, ``small`` is
-GPT-2-small-shaped but small enough for CI.
+Presets ``tiny`` and ``small`` are sized for tests: ``tiny`` runs in
+milliseconds, ``small`` is GPT-2-small-shaped but small enough for CI. The
+others are published model sizes (``gpt2-124m``, ``llama2-70b``,
+``gpt3-175b``), defined for one family each and meant for graphs
+(``python3 -m weft.build --graph-only``): the two larger ones' weights would
+not fit in memory.
 """
 
 from __future__ import annotations
@@ -119,6 +123,25 @@ _PRESETS: Final[dict[str, dict[str, dict[str, Any]]]] = {
         "gpt2": dict(layers=4, heads=8, d_model=256, d_mlp=1024, vocab=2048, seq=64, batch=2, n_positions=128),
         "llama": dict(layers=4, heads=8, kv_heads=4, d_model=256, d_mlp=1024, vocab=2048, seq=64, batch=2, eps=1e-6),
     },
+    # Published sizes. GPT-2 small (Radford et al. 2019; HF "gpt2"):
+    # 124,439,808 parameters with the LM head tied to wte.
+    "gpt2-124m": {
+        "gpt2": dict(layers=12, heads=12, d_model=768, d_mlp=3072, vocab=50257, n_positions=1024, seq=1024,
+                     batch=8, dtype="f16"),
+    },
+    # Llama 2 70B (Touvron et al. 2023; HF "meta-llama/Llama-2-70b-hf"):
+    # grouped-query attention with 8 KV heads, untied LM head; 68.98e9 parameters.
+    "llama2-70b": {
+        "llama": dict(layers=80, heads=64, kv_heads=8, d_model=8192, d_mlp=28672, vocab=32000, seq=4096, batch=4,
+                      dtype="bf16", rope_theta=10000.0, eps=1e-5),
+    },
+    # GPT-3 175B (Brown et al. 2020, table 2.1) in GPT-2's architecture (dense
+    # attention in every layer; GPT-3's alternating sparse layers are not
+    # modelled); 174.6e9 parameters.
+    "gpt3-175b": {
+        "gpt2": dict(layers=96, heads=96, d_model=12288, d_mlp=49152, vocab=50257, n_positions=2048, seq=2048,
+                     batch=4, dtype="f16"),
+    },
 }
 
 PRESETS: Final[tuple[str, ...]] = tuple(_PRESETS)
@@ -127,6 +150,9 @@ PRESETS: Final[tuple[str, ...]] = tuple(_PRESETS)
 def preset(family: str, name: str = "tiny", **overrides: Any) -> ModelConfig:
     """The ``name`` preset of ``family`` with ``overrides`` applied.
 
+    Raises ``ValueError`` for an unknown family or preset, or a preset that
+    ``family`` does not define (``gpt2-124m`` is GPT-2's only).
+
     >>> preset("llama", "tiny", dtype="bf16").kv_heads
     2
     """
@@ -134,6 +160,9 @@ def preset(family: str, name: str = "tiny", **overrides: Any) -> ModelConfig:
         raise ValueError(f"unknown model family {family!r}; expected one of {', '.join(FAMILIES)}")
     if name not in _PRESETS:
         raise ValueError(f"unknown preset {name!r}; expected one of {', '.join(PRESETS)}")
+    if family not in _PRESETS[name]:
+        defined = " and ".join(_PRESETS[name])
+        raise ValueError(f"preset {name!r} is defined for {defined} only, not {family}")
     given = {k: v for k, v in overrides.items() if v is not None}
     fields = {**_PRESETS[name][family], **given}
     # A longer sequence than the preset's position table grows the table,

@@ -10,6 +10,7 @@ family: the module text and the random weights.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
@@ -37,6 +38,19 @@ def param_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
     return family_module(cfg.family).param_shapes(cfg)
 
 
+def num_parameters(cfg: ModelConfig) -> int:
+    """How many scalars the weights hold: the sum over ``param_shapes(cfg)``, allocating nothing.
+
+    GPT-2's LM head is tied to ``wte`` and counted once; Llama's
+    ``lm_head.weight`` is its own tensor.
+
+    >>> from weft.config import preset
+    >>> num_parameters(preset("gpt2", "gpt2-124m"))
+    124439808
+    """
+    return sum(math.prod(shape) for shape in param_shapes(cfg).values())
+
+
 def emit(cfg: ModelConfig) -> str:
     """The model's forward pass as ``xf`` MLIR text, headed by its configuration."""
     family = family_module(cfg.family)
@@ -60,5 +74,5 @@ def to_hf_state_dict(family: str, weights: Mapping[str, np.ndarray]) -> dict[str
     return family_module(family).to_hf_state_dict(weights)
 
 
-__all__ = ["emit", "family_module", "from_hf_state_dict", "gpt2", "init_weights", "llama", "param_shapes",
-           "random_input_ids", "to_hf_state_dict"]
+__all__ = ["emit", "family_module", "from_hf_state_dict", "gpt2", "init_weights", "llama", "num_parameters",
+           "param_shapes", "random_input_ids", "to_hf_state_dict"]

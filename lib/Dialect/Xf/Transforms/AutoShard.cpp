@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/Support/Debug.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -203,6 +204,14 @@ void XfAutoShardPass::runOnOperation() {
       funcs.push_back(func);
   if (funcs.empty())
     return;
+  // 0. Fused projections, one linear per piece.
+  {
+    RewritePatternSet patterns(&getContext());
+    xf::populateSplitFusedProjectionPatterns(patterns);
+    for (func::FuncOp func : funcs)
+      if (failed(applyPatternsGreedily(func, std::move(patterns))))
+        return signalPassFailure();
+  }
   if (funcs.size() > 1 && (!planReport.empty() || !planSummary.empty())) {
     module.emitError() << "a plan report covers one function; the module has "
                        << funcs.size() << " functions with xf ops";

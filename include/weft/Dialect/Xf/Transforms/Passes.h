@@ -14,11 +14,16 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
+#include "mlir/IR/PatternMatch.h"
 
 namespace weft::xf {
 
 #define GEN_PASS_DECL
 #include "weft/Dialect/Xf/Transforms/Passes.h.inc"
+
+/// Rewrites a linear layer whose output is split along its features into
+/// one linear layer per piece (see xf-split-fused-projections).
+void populateSplitFusedProjectionPatterns(mlir::RewritePatternSet &patterns);
 
 #define GEN_PASS_REGISTRATION
 #include "weft/Dialect/Xf/Transforms/Passes.h.inc"

@@ -70,12 +70,47 @@ def XfLowerAttention : Pass<"xf-lower-attention"> {
   ];
 }
 
+def XfSplitFusedProjections : Pass<"xf-split-fused-projections"> {
+  let summary = "Give each piece of a split linear output its own linear layer";
+  let description = [{
+    A linear layer whose output is split along its features (GPT-2's fused
+    query/key/value projection) becomes one linear layer per piece, reading
+    the matching columns of the weight and bias. The result is the same; the
+    difference is for sharding: split over a mesh by output features, each
+    piece keeps its own column split (each device holds the same heads of
+    queries, keys and values), where the fused output would have to be
+    gathered before it could be split. `xf-auto-shard` applies this rewrite
+    before planning.
+
+    Before:
+    ```mlir
+    %qkv = xf.linear %x, %w, %b
+        : (tensor<1x16x64xf32>, tensor<64x192xf32>, tensor<192xf32>) -> tensor<1x16x192xf32>
+    %q, %k, %v = xf.split %qkv dim = 2
+        : tensor<1x16x192xf32> -> tensor<1x16x64xf32>, tensor<1x16x64xf32>, tensor<1x16x64xf32>
+    ```
+    After:
+    ```mlir
+    %wq, %wk, %wv = xf.split %w dim = 1
+        : tensor<64x192xf32> -> tensor<64x64xf32>, tensor<64x64xf32>, tensor<64x64xf32>
+    %bq, %bk, %bv = xf.split %b dim = 0
+        : tensor<192xf32> -> tensor<64xf32>, tensor<64xf32>, tensor<64xf32>
+    %q = xf.linear %x, %wq, %bq : (tensor<1x16x64xf32>, tensor<64x64xf32>, tensor<64xf32>) -> tensor<1x16x64xf32>
+    %k = xf.linear %x, %wk, %bk : ...
+    %v = xf.linear %x, %wv, %bv : ...
+    ```
+  }];
+}
+
 def XfAutoShard : Pass<"xf-auto-shard", "mlir::ModuleOp"> {
   let summary = "Choose a sharding for every value by solving an ILP over a cost model";
   let description = [{
     Decides how every op of each function is split over a device mesh and
     writes the decision as `mesh.shard` annotations:
 
+    0. Fused projections are split first (`xf-split-fused-projections`).
+       Ops computing on weights and constants alone run when the weights
+       are loaded; they get no strategy of their own.
     1. The mesh is `mesh` (a preset such as `8xH100-NVLink`, added to the
        module as `mesh.mesh @mesh`, or the symbol of a `mesh.mesh` already
        there); without the option the module's only mesh is used. The mesh
