@@ -394,7 +394,9 @@ void buildStrategies(xf::ReshapeOp op, const StrategyContext &context,
   const MeshModel &mesh = context.getMesh();
   enumerateLoopStrategies(
       op, space, context, strategies,
-      [&](LoopAssignment assignment, ShardingStrategy &) {
+      [&](LoopAssignment assignment, ShardingStrategy &strategy) {
+        // A reshape of a contiguous tensor is a view: no data moves.
+        strategy.computeTime = 0;
         for (auto [dim, axes] : llvm::enumerate(assignment)) {
           int64_t group = 1;
           for (int64_t axis : axes)
