@@ -11,9 +11,15 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.weft_obj_root, "test")
-config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Unit"]
+# Inputs/ directories hold files other tests read, not tests.
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Unit",
+                   "Inputs"]
 
 config.substitutions.append(("%weft_src_root", config.weft_src_root))
+# Upstream MLIR's mlir-opt, for the tests comparing Weft with upstream
+# (test/Sharding/upstream-*.mlir).
+config.substitutions.append(
+    ("%mlir_opt", os.path.join(config.llvm_tools_dir, "mlir-opt")))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
@@ -25,3 +31,6 @@ llvm_config.add_tool_substitutions(
     ["weft-opt", "weft-compile", "weft-lsp-server", "weft-run",
      "weft-runtime-test-artifact"],
     [config.weft_tools_dir])
+
+# The Python that has Debian's packages (numpy, pytest), for helper scripts.
+config.substitutions.append(("%python", config.python_executable))

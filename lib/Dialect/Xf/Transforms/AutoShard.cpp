@@ -41,6 +41,13 @@ namespace {
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
+/// `80.00 GiB`, `16.09 MiB`: the unit that keeps the number readable.
+std::string formatBytes(double bytes) {
+  if (bytes >= kGiB)
+    return llvm::formatv("{0:f2} GiB", bytes / kGiB).str();
+  return llvm::formatv("{0:f2} MiB", bytes / (1024.0 * 1024.0)).str();
+}
+
 /// Parses "80GiB", "512 MiB", "1e9" into bytes.
 std::optional<double> parseBytes(StringRef text) {
   text = text.trim();
@@ -111,6 +118,12 @@ FailureOr<mesh::MeshOp> XfAutoShardPass::resolveMesh(ModuleOp module) {
       &getContext(), meshName, [&] { return module.emitError(); });
   if (failed(preset))
     return failure();
+  // A mesh already declared with exactly this hardware is the preset.
+  for (mesh::MeshOp meshOp : meshes)
+    if (meshOp.getShape() == ArrayRef<int64_t>(preset->shape) &&
+        meshOp.getDevice() == preset->device && meshOp.getLinks() &&
+        llvm::equal(meshOp.getLinks()->getValue(), preset->links))
+      return meshOp;
   // A preset becomes a mesh.mesh named @mesh (or @mesh_<n> if taken).
   SymbolTable symbols(module);
   std::string name = "mesh";
@@ -208,8 +221,9 @@ void XfAutoShardPass::runOnOperation() {
   {
     RewritePatternSet patterns(&getContext());
     xf::populateSplitFusedProjectionPatterns(patterns);
+    FrozenRewritePatternSet frozen(std::move(patterns));
     for (func::FuncOp func : funcs)
-      if (failed(applyPatternsGreedily(func, std::move(patterns))))
+      if (failed(applyPatternsGreedily(func, frozen)))
         return signalPassFailure();
   }
   if (funcs.size() > 1 && (!planReport.empty() || !planSummary.empty())) {
@@ -244,8 +258,8 @@ void XfAutoShardPass::runOnOperation() {
     budget = *bytes;
   }
   if (!(timeLimit > 0)) {
-    module.emitError() << "expected a positive time-limit in seconds, got "
-                       << timeLimit;
+    module.emitError() << llvm::formatv(
+        "expected a positive time-limit in seconds, got {0}", timeLimit);
     return signalPassFailure();
   }
   CostModel model(*mesh);
@@ -270,12 +284,11 @@ void XfAutoShardPass::runOnOperation() {
     if (solution.status == SolveStatus::Infeasible) {
       InFlightDiagnostic diag = func.emitError();
       diag << llvm::formatv("no sharding of @{0} on mesh @{1} fits the "
-                            "per-device memory budget of {2:f2} GiB",
-                            func.getSymName(), mesh->name, budget / kGiB);
+                            "per-device memory budget of {2}",
+                            func.getSymName(), mesh->name, formatBytes(budget));
       if (solution.leastMemory)
-        diag << llvm::formatv("; the least any plan needs is {0:f2} GiB per "
-                              "device",
-                              *solution.leastMemory / kGiB);
+        diag << "; the least any plan needs is "
+             << formatBytes(*solution.leastMemory) << " per device";
       else
         diag << "; the least memory a plan needs was not found within the "
                 "time limit";
