@@ -135,6 +135,13 @@ CostModel::getReshardCollectives(const TensorSharding &from,
       llvm::erase(axes, axis);
   };
   int64_t rank = mesh.getRank();
+  // Axes from the fastest link to the slowest: a reduce-scatter shrinks the
+  // buffer, so the fast axes go first and the slow ones move less; an
+  // all-gather grows it, so the slow axes go first.
+  SmallVector<int64_t> fastFirst = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  llvm::stable_sort(fastFirst, [&](int64_t a, int64_t b) {
+    return mesh.links[a].bandwidth > mesh.links[b].bandwidth;
+  });
 
   // 1. Splits the target adds on axes the source leaves whole: each device
   //    keeps its slice, no communication.
@@ -145,7 +152,7 @@ CostModel::getReshardCollectives(const TensorSharding &from,
   }
   // 2. Partial sums the target splits: reduce-scatter leaves each device its
   //    reduced slice.
-  for (int64_t axis = 0; axis < rank; ++axis) {
+  for (int64_t axis : fastFirst) {
     int64_t dim = to.getSplitDim(axis);
     if (dim >= 0 && current.isPartialOn(axis)) {
       collectives.push_back({CollectiveKind::ReduceScatter, axis, localBytes()});
@@ -171,7 +178,7 @@ CostModel::getReshardCollectives(const TensorSharding &from,
   }
   // 5. Splits the target does not have: all-gather, last, so that it moves
   //    the smallest buffer. The cost is of the gathered result.
-  for (int64_t axis = rank - 1; axis >= 0; --axis) {
+  for (int64_t axis : llvm::reverse(fastFirst)) {
     if (current.getSplitDim(axis) >= 0 && to.getSplitDim(axis) < 0) {
       dropSplit(axis);
       collectives.push_back({CollectiveKind::AllGather, axis, localBytes()});

@@ -82,9 +82,9 @@ public:
   /// Time of one collective (formulas above).
   double getCollectiveTime(const Collective &collective) const;
   /// The collectives that turn `from` into `to` for a tensor of `shape`
-  /// with `elementBytes` per element, cheapest order first: reductions and
-  /// local slicing before all-to-all before all-gathers, so that each moves
-  /// the smallest buffer.
+  /// with `elementBytes` per element: local slicing, reduce-scatters (fast
+  /// links first), all-reduces, all-to-alls, then all-gathers (slow links
+  /// first), so that each moves the smallest buffer its link allows.
   llvm::SmallVector<Collective>
   getReshardCollectives(const TensorSharding &from, const TensorSharding &to,
                         llvm::ArrayRef<int64_t> shape,
