@@ -300,6 +300,13 @@ protected:
     describePlan(plan, *result->model);
     llvm::raw_string_ostream os(result->summary);
     writePlanSummary(plan, os);
+    // The report's per-op accounting adds up to the objective.
+    double reported = 0;
+    for (const OpPlan &entry : plan.ops)
+      reported += entry.computeTime + entry.communicationTime;
+    EXPECT_TRUE(relativelyNear(reported, plan.cost.time, 1e-9))
+        << result->summary;
+    EXPECT_TRUE(relativelyNear(plan.cost.time, solution.objective, 1e-9));
     return result;
   }
 
@@ -655,6 +662,37 @@ TEST_F(ShardingTest, IlpMatchesEnumerationUnderABindingMemoryBudget) {
   EXPECT_TRUE(relativelyNear(*none.leastMemory, leastPeak, 1e-6));
   EXPECT_FALSE(p.problem->solveByEnumeration(0.9 * leastPeak,
                                              kEnumerationLimit));
+}
+
+// Disabled: fails today. The memory rows count each value once, as its
+// producer lays it out; the copy a consumer's reshard creates (here the
+// whole h an all-gather assembles for a column-parallel second linear) is
+// not counted. 2048 tokens through 1024 -> 4096 -> 1024 (f32) on 4 H100s:
+//   Megatron (column, row): x 8 + w1/4 4 + w2/4 4 MiB, then h/4 8 MiB and
+//     y's partial sum 8 MiB: 32 MiB, and no plan needs less;
+//   column, column: 16 MiB of parameters, h/4 8 MiB, the gathered h 32 MiB
+//     and y/4 2 MiB: 58 MiB, which the model prices at 26 MiB.
+// So under 30 MiB the pass picks column, column instead of failing.
+TEST_F(ShardingTest, DISABLED_MemoryCountsTheCopiesReshardsCreate) {
+  Problem p;
+  build(p, R"(
+    mesh.mesh @mesh(preset = "4xH100-NVLink")
+    func.func @mlp(%x: tensor<2048x1024xf32>,
+                   %w1: tensor<1024x4096xf32> {xf.role = "weight"},
+                   %w2: tensor<4096x1024xf32> {xf.role = "weight"})
+        -> tensor<2048x1024xf32> {
+      %h = xf.linear %x, %w1 : (tensor<2048x1024xf32>, tensor<1024x4096xf32>) -> tensor<2048x4096xf32>
+      %y = xf.linear %h, %w2 : (tensor<2048x4096xf32>, tensor<4096x1024xf32>) -> tensor<2048x1024xf32>
+      return %y : tensor<2048x1024xf32>
+    })",
+        /*tieLayers=*/false);
+  ASSERT_TRUE(p.problem);
+  constexpr double kMiB = 1024.0 * 1024.0;
+  IlpSolution solution =
+      solveShardingIlp(*p.problem, SolverOptions{60, 30 * kMiB});
+  EXPECT_EQ(solution.status, SolveStatus::Infeasible);
+  ASSERT_TRUE(solution.leastMemory);
+  EXPECT_TRUE(relativelyNear(*solution.leastMemory, 32 * kMiB, 1e-6));
 }
 
 //===----------------------------------------------------------------------===//
