@@ -76,32 +76,54 @@ Formulation formulate(const ShardingProblem &problem) {
       setParameters[node.strategySet][k] += node.parameterBytes[k];
     }
 
-  // Edges summed per pair of strategy sets.
-  std::map<std::pair<unsigned, unsigned>, std::vector<double>> pairCost;
+  // Edges summed per pair of strategy sets, with the copies they make.
+  struct SetPair {
+    std::vector<double> cost;
+    std::vector<std::pair<unsigned, std::vector<double>>> copies;
+  };
+  std::map<std::pair<unsigned, unsigned>, SetPair> pairs;
+  // Copies on edges inside one set count on the diagonal, per point.
+  std::vector<std::map<int, double>> points(problem.getNumPoints());
+  std::vector<int> setBase(numSets);
+  for (unsigned set = 0, next = 0; set < numSets; ++set) {
+    setBase[set] = next;
+    next += setCost[set].size();
+  }
   for (const ProblemEdge &edge : problem.getEdges()) {
     unsigned from = nodes[edge.from].strategySet, to = nodes[edge.to].strategySet;
     unsigned kv = nodes[edge.to].getNumStrategies();
     if (from == to) {
       for (unsigned k = 0; k < kv; ++k)
         setCost[from][k] += edge.cost[k * kv + k];
+      for (const auto &[point, bytes] : edge.copies)
+        for (unsigned k = 0; k < kv; ++k)
+          if (bytes[k * kv + k] != 0)
+            points[point][setBase[from] + k] += bytes[k * kv + k] * kBytesScale;
       continue;
     }
-    std::vector<double> &matrix = pairCost[{from, to}];
-    matrix.resize(edge.cost.size(), 0.0);
+    SetPair &pair = pairs[{from, to}];
+    pair.cost.resize(edge.cost.size(), 0.0);
     for (size_t i = 0; i < edge.cost.size(); ++i)
-      matrix[i] += edge.cost[i];
+      pair.cost[i] += edge.cost[i];
+    for (const auto &[point, bytes] : edge.copies)
+      pair.copies.push_back({point, std::vector<double>(bytes.begin(), bytes.end())});
   }
 
-  // Edge costs a_i + b_j need no edge variables.
-  std::vector<std::tuple<unsigned, unsigned, std::vector<double>>> coupled;
-  for (auto &[pair, matrix] : pairCost) {
-    auto [from, to] = pair;
+  // Edge costs a_i + b_j move into the node costs; edge variables remain
+  // where the cost couples the two choices or the consumer holds copies.
+  struct Coupled {
+    unsigned from, to;
+    std::vector<double> cost;
+    std::vector<std::pair<unsigned, std::vector<double>>> copies;
+  };
+  std::vector<Coupled> coupled;
+  for (auto &[key, pair] : pairs) {
+    auto [from, to] = key;
+    std::vector<double> &matrix = pair.cost;
     unsigned ku = setCost[from].size(), kv = setCost[to].size();
     double scale = 0;
     for (double c : matrix)
       scale = std::max(scale, std::abs(c));
-    if (scale == 0)
-      continue;
     bool separable = true;
     for (unsigned i = 0; i < ku && separable; ++i)
       for (unsigned j = 0; j < kv && separable; ++j)
@@ -112,9 +134,11 @@ Formulation formulate(const ShardingProblem &problem) {
         setCost[from][i] += matrix[i * kv];
       for (unsigned j = 0; j < kv; ++j)
         setCost[to][j] += matrix[j] - matrix[0];
-      continue;
+      std::fill(matrix.begin(), matrix.end(), 0.0);
+      if (pair.copies.empty())
+        continue;
     }
-    coupled.emplace_back(from, to, std::move(matrix));
+    coupled.push_back({from, to, std::move(matrix), std::move(pair.copies)});
   }
 
   IlpModel &m = f.model;
@@ -126,12 +150,17 @@ Formulation formulate(const ShardingProblem &problem) {
           {m.addColumn(setCost[set][k] * kTimeScale, 0, 1, true), 1.0});
     m.addRow(std::move(oneHot), 1, 1);
   }
-  for (auto &[from, to, matrix] : coupled) {
+  for (Coupled &edge : coupled) {
+    unsigned from = edge.from, to = edge.to;
     unsigned ku = setCost[from].size(), kv = setCost[to].size();
     int base = m.objective.size();
     for (unsigned i = 0; i < ku; ++i)
       for (unsigned j = 0; j < kv; ++j)
-        m.addColumn(matrix[i * kv + j] * kTimeScale, 0, 1, false);
+        m.addColumn(edge.cost[i * kv + j] * kTimeScale, 0, 1, false);
+    for (const auto &[point, bytes] : edge.copies)
+      for (unsigned k = 0; k < ku * kv; ++k)
+        if (bytes[k] != 0)
+          points[point][base + k] += bytes[k] * kBytesScale;
     for (unsigned i = 0; i < ku; ++i) {
       std::vector<std::pair<int, double>> row;
       for (unsigned j = 0; j < kv; ++j)
@@ -159,7 +188,6 @@ Formulation formulate(const ShardingProblem &problem) {
   m.addRow(std::move(parameterRow), 0, 0);
 
   // Live bytes at each program point, once per distinct row.
-  std::vector<std::map<int, double>> points(problem.getNumPoints());
   for (const LiveRange &range : problem.getLiveRanges()) {
     int base = f.setBase[nodes[range.node].strategySet];
     for (unsigned t = range.begin; t <= range.end; ++t)

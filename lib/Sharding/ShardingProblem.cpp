@@ -307,8 +307,10 @@ ShardingProblem::build(func::FuncOp func, const StrategyContext &context,
     problem.nodes.push_back(std::move(node));
   }
 
-  // 3. Edges and the reshards into the results.
-  llvm::MapVector<std::pair<unsigned, unsigned>, SmallVector<double>> edgeCost;
+  // 3. Edges and the reshards into the results. A use that needs another
+  //    layout than produced also holds the resharded copy at its program
+  //    point (a gathered activation is larger than its slices).
+  llvm::MapVector<std::pair<unsigned, unsigned>, ProblemEdge> edgeMap;
   auto useCost = [&](const ResolvedValue &use, const TensorSharding &from,
                      const TensorSharding &required) {
     double time = 0;
@@ -322,8 +324,19 @@ ShardingProblem::build(func::FuncOp func, const StrategyContext &context,
     }
     return time + reshard(*current, required, use.base);
   };
+  auto copyBytes = [&](const TensorSharding &from, const TensorSharding &to,
+                       Value value) {
+    return from == to ? 0.0 : localBytes(to, value);
+  };
+  // Copies a node holds at one point, per strategy of the node.
+  auto addCopies = [&](unsigned node, unsigned point,
+                       SmallVector<double> bytes) {
+    if (llvm::any_of(bytes, [](double b) { return b != 0; }))
+      problem.liveRanges.push_back({node, std::move(bytes), point, point});
+  };
   for (auto [v, node] : llvm::enumerate(problem.nodes)) {
     for (auto [slot, op] : llvm::enumerate(node.ops)) {
+      unsigned point = position.lookup(op);
       for (auto [index, operand] : llvm::enumerate(op->getOperands())) {
         ResolvedValue use = *resolve(operand, meshSymbol);
         if (isSource(use.base))
@@ -336,18 +349,31 @@ ShardingProblem::build(func::FuncOp func, const StrategyContext &context,
           return problem.strategies[op][t].operands[index];
         };
         if (u == v) {
-          for (unsigned j = 0; j < node.getNumStrategies(); ++j)
-            node.cost[j] += useCost(use, producedSharding(result, j), required(j));
+          SmallVector<double> copies;
+          for (unsigned j = 0; j < node.getNumStrategies(); ++j) {
+            const TensorSharding &given = producedSharding(result, j);
+            node.cost[j] += useCost(use, given, required(j));
+            copies.push_back(copyBytes(given, required(j), use.base));
+          }
+          addCopies(v, point, std::move(copies));
           continue;
         }
         unsigned ku = problem.nodes[u].getNumStrategies();
         unsigned kv = node.getNumStrategies();
-        SmallVector<double> &matrix = edgeCost[{u, static_cast<unsigned>(v)}];
-        matrix.resize(ku * kv, 0.0);
-        for (unsigned i = 0; i < ku; ++i)
-          for (unsigned j = 0; j < kv; ++j)
-            matrix[i * kv + j] +=
-                useCost(use, producedSharding(result, i), required(j));
+        ProblemEdge &edge = edgeMap[{u, static_cast<unsigned>(v)}];
+        edge.from = u;
+        edge.to = v;
+        edge.cost.resize(ku * kv, 0.0);
+        SmallVector<double> copies(ku * kv, 0.0);
+        for (unsigned i = 0; i < ku; ++i) {
+          const TensorSharding &given = producedSharding(result, i);
+          for (unsigned j = 0; j < kv; ++j) {
+            edge.cost[i * kv + j] += useCost(use, given, required(j));
+            copies[i * kv + j] = copyBytes(given, required(j), use.base);
+          }
+        }
+        if (llvm::any_of(copies, [](double b) { return b != 0; }))
+          edge.copies.push_back({point, std::move(copies)});
       }
     }
   }
@@ -359,13 +385,21 @@ ShardingProblem::build(func::FuncOp func, const StrategyContext &context,
       auto result = cast<OpResult>(use.base);
       unsigned u = nodeOf.lookup(result.getOwner()).first;
       ProblemNode &node = problem.nodes[u];
+      node.resultCost.resize(node.getNumStrategies(), 0.0);
       TensorSharding whole = TensorSharding::replicated(rankOf(result));
-      for (unsigned i = 0; i < node.getNumStrategies(); ++i)
-        node.cost[i] += useCost(use, producedSharding(result, i), whole);
+      SmallVector<double> copies;
+      for (unsigned i = 0; i < node.getNumStrategies(); ++i) {
+        const TensorSharding &given = producedSharding(result, i);
+        double time = useCost(use, given, whole);
+        node.cost[i] += time;
+        node.resultCost[i] += time;
+        copies.push_back(copyBytes(given, whole, use.base));
+      }
+      addCopies(u, problem.numPoints - 1, std::move(copies));
     }
   }
-  for (auto &[pair, matrix] : edgeCost)
-    problem.edges.push_back({pair.first, pair.second, std::move(matrix)});
+  for (auto &[pair, edge] : edgeMap)
+    problem.edges.push_back(std::move(edge));
 
   // 4. Live ranges: from the producing op to the last use.
   for (Operation *op : ops) {
@@ -425,7 +459,9 @@ ShardingProblem::build(func::FuncOp func, const StrategyContext &context,
   // The period and start covering most nodes: a run where every node
   // equals the node one period later.
   unsigned bestPeriod = 0, bestStart = 0, bestRepeats = 0, bestCover = 0;
-  for (unsigned period = 1; period * 2 <= numNodes; ++period) {
+  // A period of one node would tie neighbours that merely look alike (the
+  // key and value projections of grouped-query attention).
+  for (unsigned period = 2; period * 2 <= numNodes; ++period) {
     unsigned runStart = 0;
     for (unsigned i = 0; i + period <= numNodes; ++i) {
       bool same = i + period < numNodes && signature[i] == signature[i + period];
@@ -450,8 +486,13 @@ ShardingProblem::build(func::FuncOp func, const StrategyContext &context,
     const ProblemNode &node = problem.nodes[i];
     const ProblemNode &first =
         problem.nodes[bestStart + (i - bestStart) % bestPeriod];
+    // The last block may also feed the function result; that reshard is
+    // its own, not the block's.
+    auto blockCost = [](const ProblemNode &n, unsigned s) {
+      return n.cost[s] - (n.resultCost.empty() ? 0.0 : n.resultCost[s]);
+    };
     for (unsigned s = 0; tieable && s < node.getNumStrategies(); ++s)
-      tieable = nearlyEqual(node.cost[s], first.cost[s]) &&
+      tieable = nearlyEqual(blockCost(node, s), blockCost(first, s)) &&
                 nearlyEqual(node.parameterBytes[s], first.parameterBytes[s]);
   }
   problem.numLayers = tieable ? bestRepeats : 0;
@@ -490,6 +531,10 @@ PlanCost ShardingProblem::evaluate(ArrayRef<unsigned> setChoice) const {
   for (const LiveRange &range : liveRanges)
     for (unsigned t = range.begin; t <= range.end; ++t)
       live[t] += range.bytes[choice(range.node)];
+  for (const ProblemEdge &edge : edges)
+    for (const auto &[point, bytes] : edge.copies)
+      live[point] += bytes[choice(edge.from) * nodes[edge.to].getNumStrategies() +
+                           choice(edge.to)];
   double peak = 0;
   for (double bytes : live)
     peak = std::max(peak, bytes);

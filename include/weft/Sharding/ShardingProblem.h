@@ -39,6 +39,9 @@ struct ProblemNode {
   /// Time of each strategy: the ops' compute and own collectives, plus
   /// resharding into the function's results.
   llvm::SmallVector<double> cost;
+  /// The part of `cost` that reshards into the function results (empty when
+  /// the node produces none).
+  llvm::SmallVector<double> resultCost;
   /// Per strategy, the bytes of weights, inputs and constants the node's
   /// ops hold on one device.
   llvm::SmallVector<double> parameterBytes;
@@ -54,6 +57,9 @@ struct ProblemEdge {
   unsigned from, to;
   /// Row-major [from strategies x to strategies] resharding time.
   llvm::SmallVector<double> cost;
+  /// Resharded copies the consumer holds: per program point, the bytes per
+  /// strategy pair (row-major like `cost`; 0 where no reshard happens).
+  llvm::SmallVector<std::pair<unsigned, llvm::SmallVector<double>>, 1> copies;
 };
 
 /// A value that lives in device memory between program points.

@@ -138,31 +138,33 @@ def XfAutoShard : Pass<"xf-auto-shard", "mlir::ModuleOp"> {
     per op and per layer strategy, compute, communication and memory);
     `plan-summary=<file>` (`-` for standard output) writes it as a table.
 
-    Before:
-    ```mlir
-    func.func @mlp(%x: tensor<8x1024xf32>, %w1: tensor<1024x4096xf32>,
-                   %w2: tensor<4096x1024xf32>) -> tensor<8x1024xf32> {
-      %h = xf.linear %x, %w1 : (tensor<8x1024xf32>, tensor<1024x4096xf32>) -> tensor<8x4096xf32>
-      %y = xf.linear %h, %w2 : (tensor<8x4096xf32>, tensor<4096x1024xf32>) -> tensor<8x1024xf32>
-      return %y : tensor<8x1024xf32>
-    }
-    ```
-    After `--xf-auto-shard="mesh=4xH100-NVLink"` (Megatron: column- then
-    row-parallel, one all-reduce of the result):
+    Before (the user fixes the first weight's layout; 2048 tokens):
     ```mlir
     mesh.mesh @mesh(preset = "4xH100-NVLink")
-    func.func @mlp(...) {
-      %0 = mesh.shard %x to <@mesh, []> annotate_for_users : tensor<8x1024xf32>
-      %1 = mesh.shard %w1 to <@mesh, [[], [0]]> annotate_for_users : tensor<1024x4096xf32>
-      %h = xf.linear %0, %1 : ...
-      %2 = mesh.shard %h to <@mesh, [[], [0]]> : tensor<8x4096xf32>
-      %3 = mesh.shard %w2 to <@mesh, [[0]]> annotate_for_users : tensor<4096x1024xf32>
-      %y = xf.linear %2, %3 : ...
-      %4 = mesh.shard %y to <@mesh, [], partial = sum[0]> : tensor<8x1024xf32>
-      %5 = mesh.shard %4 to <@mesh, []> annotate_for_users : tensor<8x1024xf32>
-      return %5 : tensor<8x1024xf32>
+    func.func @mlp(%x: tensor<2048x1024xf32>, %w1: tensor<1024x4096xf32>,
+                   %w2: tensor<4096x1024xf32>) -> tensor<2048x1024xf32> {
+      %w1s = mesh.shard %w1 to <@mesh, [[], [0]]> annotate_for_users : tensor<1024x4096xf32>
+      %h = xf.linear %x, %w1s : (tensor<2048x1024xf32>, tensor<1024x4096xf32>) -> tensor<2048x4096xf32>
+      %y = xf.linear %h, %w2 : (tensor<2048x4096xf32>, tensor<4096x1024xf32>) -> tensor<2048x1024xf32>
+      return %y : tensor<2048x1024xf32>
     }
     ```
+    After `--xf-auto-shard` (Megatron: w2 by rows, one all-reduce of the
+    partial result):
+    ```mlir
+    %0 = mesh.shard %x to <@mesh, []> annotate_for_users : tensor<2048x1024xf32>
+    %1 = mesh.shard %w1 to <@mesh, [[], [0]]> annotate_for_users : tensor<1024x4096xf32>
+    %h = xf.linear %0, %1 : ...
+    %2 = mesh.shard %h to <@mesh, [[], [0]]> : tensor<2048x4096xf32>
+    %3 = mesh.shard %w2 to <@mesh, [[0]]> annotate_for_users : tensor<4096x1024xf32>
+    %y = xf.linear %2, %3 : ...
+    %4 = mesh.shard %y to <@mesh, [], partial = sum[0]> : tensor<2048x1024xf32>
+    %5 = mesh.shard %4 to <@mesh, []> annotate_for_users : tensor<2048x1024xf32>
+    return %5 : tensor<2048x1024xf32>
+    ```
+    Without the annotation the same graph is data parallel (rows split,
+    weights whole), and at 8 tokens entirely replicated: collectives cost
+    more than the work they would share.
   }];
   let options = [
     Option<"meshName", "mesh", "std::string", /*default=*/"\"\"",
