@@ -27,11 +27,13 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import cpu_name  # noqa: E402  (beside this script)
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = Path(os.environ.get("WEFT_BUILD_DIR", ROOT / "build"))
@@ -69,6 +71,7 @@ def naive_graph(s: int) -> str:
 CHILD = r"""
 import json, resource, sys, time
 import numpy as np
+
 kind, s, repeat, artifact = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 rng = np.random.default_rng(int(sys.argv[5]))
 q, k, v = (rng.standard_normal((1, s, 8, 64)).astype(np.float32) for _ in range(3))
@@ -101,16 +104,6 @@ def run_child(kind: str, s: int, repeat: int, artifact: str, seed: int, out: str
     if proc.returncode != 0:
         raise SystemExit(f"{kind} S={s} failed:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def cpu_name() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def main() -> None:

@@ -26,7 +26,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import cpu_name  # noqa: E402  (beside this script)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -173,16 +175,6 @@ def replace_section(text: str, block: str, intro: str) -> str:
     if BEGIN in text and END in text:
         return text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
     return text.rstrip("\n") + f"\n\n## Auto-sharding solve time\n\n{intro}\n\n{block}\n"
-
-
-def cpu_name() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def git_commit() -> str:

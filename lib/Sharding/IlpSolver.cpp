@@ -10,7 +10,7 @@
 #include "weft/Sharding/IlpSolver.h"
 
 #include "llvm/ADT/DenseMap.h"
-#include "llvm/Support/Debug.h"
+#include "llvm/Support/DebugLog.h"
 
 #include <Cbc_C_Interface.h>
 
@@ -19,7 +19,6 @@
 #include <set>
 
 #define DEBUG_TYPE "xf-auto-shard"
-#define LDBG(X) LLVM_DEBUG(llvm::dbgs() << "[" DEBUG_TYPE "] " << X << "\n")
 
 using namespace mlir;
 using namespace weft;
@@ -282,9 +281,9 @@ IlpSolution weft::sharding::solveShardingIlp(const ShardingProblem &problem,
     timeModel.addRow(std::move(full), -1e30,
                      options.memoryBudget * kBytesScale);
   }
-  LDBG("ILP: " << timeModel.objective.size() << " columns, "
+  LDBG() << "ILP: " << timeModel.objective.size() << " columns, "
                << timeModel.rows.size() << " rows, " << f.memoryRows.size()
-               << " memory rows");
+               << " memory rows";
   CbcResult run = runCbc(timeModel, options.timeLimit);
 
   IlpSolution solution;

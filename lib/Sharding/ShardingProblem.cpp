@@ -29,10 +29,9 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/Hashing.h"
 #include "llvm/ADT/MapVector.h"
-#include "llvm/Support/Debug.h"
+#include "llvm/Support/DebugLog.h"
 
 #define DEBUG_TYPE "xf-auto-shard"
-#define LDBG(X) LLVM_DEBUG(llvm::dbgs() << "[" DEBUG_TYPE "] " << X << "\n")
 
 using namespace mlir;
 using namespace weft;
@@ -509,9 +508,9 @@ ShardingProblem::build(func::FuncOp func, const StrategyContext &context,
       node.strategySet = nextSet++;
   }
   problem.numStrategySets = nextSet;
-  LDBG("ops " << problem.numOps << ", nodes " << numNodes << ", edges "
+  LDBG() << "ops " << problem.numOps << ", nodes " << numNodes << ", edges "
               << problem.edges.size() << ", layers " << problem.numLayers
-              << " of " << bestPeriod << " nodes, strategy sets " << nextSet);
+              << " of " << bestPeriod << " nodes, strategy sets " << nextSet;
   return problem;
 }
 

@@ -89,10 +89,10 @@ LoopSpace elementwiseSpace(Operation *op, double flopsPerElement) {
   return space;
 }
 
-void enumerateElementwise(Operation *op, double flopsPerElement,
+void enumerateElementwise(Operation *op, double flops,
                           const StrategyContext &context,
                           SmallVectorImpl<ShardingStrategy> &strategies) {
-  enumerateLoopStrategies(op, elementwiseSpace(op, flopsPerElement), context,
+  enumerateLoopStrategies(op, elementwiseSpace(op, flops), context,
                           strategies);
 }
 
@@ -243,24 +243,18 @@ void buildStrategies(xf::SoftmaxOp op, const StrategyContext &context,
   enumerateLoopStrategies(op, space, context, strategies);
 }
 
-void buildStrategies(xf::GeluOp op, const StrategyContext &context,
-                     SmallVectorImpl<ShardingStrategy> &strategies) {
-  enumerateElementwise(op, 10.0, context, strategies);
-}
+/// Arithmetic per result element of the elementwise ops (erf or tanh and
+/// a few products for GELU, a sigmoid for SiLU).
+double flopsPerElement(xf::GeluOp) { return 10.0; }
+double flopsPerElement(xf::SiluOp) { return 5.0; }
+double flopsPerElement(xf::AddOp) { return 1.0; }
+double flopsPerElement(xf::MulOp) { return 1.0; }
 
-void buildStrategies(xf::SiluOp op, const StrategyContext &context,
+template <typename OpTy,
+          typename = decltype(flopsPerElement(std::declval<OpTy>()))>
+void buildStrategies(OpTy op, const StrategyContext &context,
                      SmallVectorImpl<ShardingStrategy> &strategies) {
-  enumerateElementwise(op, 5.0, context, strategies);
-}
-
-void buildStrategies(xf::AddOp op, const StrategyContext &context,
-                     SmallVectorImpl<ShardingStrategy> &strategies) {
-  enumerateElementwise(op, 1.0, context, strategies);
-}
-
-void buildStrategies(xf::MulOp op, const StrategyContext &context,
-                     SmallVectorImpl<ShardingStrategy> &strategies) {
-  enumerateElementwise(op, 1.0, context, strategies);
+  enumerateElementwise(op, flopsPerElement(op), context, strategies);
 }
 
 void buildStrategies(xf::RopeOp op, const StrategyContext &context,

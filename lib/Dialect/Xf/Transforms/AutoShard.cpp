@@ -18,7 +18,7 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
-#include "llvm/Support/Debug.h"
+#include "llvm/Support/DebugLog.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -31,7 +31,6 @@ namespace weft::xf {
 } // namespace weft::xf
 
 #define DEBUG_TYPE "xf-auto-shard"
-#define LDBG(X) LLVM_DEBUG(llvm::dbgs() << "[" DEBUG_TYPE "] " << X << "\n")
 
 using namespace mlir;
 using namespace weft;
@@ -311,8 +310,8 @@ void XfAutoShardPass::runOnOperation() {
     plan.memoryBudget = budget;
     plan.buildSeconds = buildSeconds;
     describePlan(plan, model);
-    LDBG("@" << plan.function << ": " << stringifySolveStatus(solution.status)
-             << ", " << plan.cost.time * 1e3 << " ms");
+    LDBG() << "@" << plan.function << ": " << stringifySolveStatus(solution.status)
+             << ", " << plan.cost.time * 1e3 << " ms";
     if (!planReport.empty() &&
         failed(writeFile(module, planReport, "plan report",
                          [&](raw_ostream &os) { writePlanJson(plan, os); })))
