@@ -100,29 +100,55 @@ void enumerateElementwise(Operation *op, double flops,
 // Linear maps
 //===----------------------------------------------------------------------===//
 
+/// The iteration space of a product: `leading` dimensions shared by the
+/// left operand and the result (rows of a linear layer, batch, heads and
+/// rows of a matmul), the output features N (column parallel) and the
+/// reduction K (row parallel, a partial sum).
+struct ContractionDims {
+  SmallVector<int64_t, 4> leading;
+  int64_t out, in;
+
+  /// The leading dimensions followed by `a` and `b`.
+  SmallVector<int64_t, 4> with(int64_t a, int64_t b) const {
+    SmallVector<int64_t, 4> dims = leading;
+    dims.append({a, b});
+    return dims;
+  }
+};
+
+ContractionDims
+addContractionDims(LoopSpace &space,
+                   ArrayRef<std::pair<Parallelism, int64_t>> leading,
+                   int64_t n, int64_t k) {
+  ContractionDims dims;
+  for (auto [parallelism, size] : leading)
+    dims.leading.push_back(space.addDim(parallelism, size));
+  dims.out = space.addDim(Parallelism::Column, n);
+  dims.in = space.addDim(Parallelism::Row, k, /*splittable=*/true,
+                         /*reduction=*/true);
+  return dims;
+}
+
 void buildStrategies(xf::LinearOp op, const StrategyContext &context,
                      SmallVectorImpl<ShardingStrategy> &strategies) {
-  LoopSpace space;
   ArrayRef<int64_t> inputShape = op.getInput().getType().getShape();
   int64_t rank = inputShape.size();
-  SmallVector<int64_t, 4> rows;
+  SmallVector<std::pair<Parallelism, int64_t>, 3> rows;
   for (int64_t dim = 0; dim + 1 < rank; ++dim)
-    rows.push_back(space.addDim(
-        dim == 0 ? Parallelism::Data
-                 : (dim == 1 ? Parallelism::Sequence : Parallelism::Other),
-        inputShape[dim]));
+    rows.push_back({dim == 0 ? Parallelism::Data
+                             : (dim == 1 ? Parallelism::Sequence
+                                         : Parallelism::Other),
+                    inputShape[dim]});
   int64_t k = inputShape.back();
-  int64_t n = op.getWeight().getType().getShape()[1];
-  int64_t out = space.addDim(Parallelism::Column, n);
-  int64_t in = space.addDim(Parallelism::Row, k, /*splittable=*/true,
-                            /*reduction=*/true);
-  SmallVector<int64_t, 4> inputDims = rows;
-  inputDims.push_back(in);
-  SmallVector<int64_t, 4> resultDims = rows;
-  resultDims.push_back(out);
-  space.operandDims = {inputDims, {in, out}};
+  LoopSpace space;
+  ContractionDims dims = addContractionDims(
+      space, rows, op.getWeight().getType().getShape()[1], k);
+  SmallVector<int64_t, 4> inputDims = dims.leading, resultDims = dims.leading;
+  inputDims.push_back(dims.in);
+  resultDims.push_back(dims.out);
+  space.operandDims = {inputDims, {dims.in, dims.out}};
   if (op.getBias())
-    space.operandDims.push_back({out});
+    space.operandDims.push_back({dims.out});
   space.resultDims = {resultDims};
   space.flops = 2.0 * numElements(op.getResult()) * k;
   space.elementType = op.getType().getElementType();
@@ -131,30 +157,28 @@ void buildStrategies(xf::LinearOp op, const StrategyContext &context,
 
 void buildStrategies(xf::MatmulOp op, const StrategyContext &context,
                      SmallVectorImpl<ShardingStrategy> &strategies) {
-  LoopSpace space;
   ArrayRef<int64_t> lhsShape = op.getLhs().getType().getShape();
   int64_t rank = lhsShape.size();
-  SmallVector<int64_t, 4> batch;
+  SmallVector<std::pair<Parallelism, int64_t>, 4> leading;
   for (int64_t dim = 0; dim + 2 < rank; ++dim)
-    batch.push_back(space.addDim(
-        dim == 0 ? Parallelism::Data
-                 : (dim == 1 && rank == 4 ? Parallelism::Head
-                                          : Parallelism::Other),
-        lhsShape[dim]));
-  int64_t mSize = lhsShape[rank - 2], kSize = lhsShape[rank - 1];
-  int64_t nSize = op.getType().getShape().back();
-  int64_t m = space.addDim(rank == 2 ? Parallelism::Data : Parallelism::Sequence,
-                           mSize);
-  int64_t n = space.addDim(Parallelism::Column, nSize);
-  int64_t k = space.addDim(Parallelism::Row, kSize, true, /*reduction=*/true);
-  auto with = [&](int64_t a, int64_t b) {
-    SmallVector<int64_t, 4> dims = batch;
-    dims.append({a, b});
-    return dims;
-  };
-  space.operandDims = {with(m, k), op.getTransposeRhs() ? with(n, k) : with(k, n)};
-  space.resultDims = {with(m, n)};
-  space.flops = 2.0 * numElements(op.getResult()) * kSize;
+    leading.push_back({dim == 0 ? Parallelism::Data
+                                : (dim == 1 && rank == 4 ? Parallelism::Head
+                                                         : Parallelism::Other),
+                       lhsShape[dim]});
+  leading.push_back({rank == 2 ? Parallelism::Data : Parallelism::Sequence,
+                     lhsShape[rank - 2]});
+  int64_t k = lhsShape[rank - 1];
+  LoopSpace space;
+  ContractionDims dims =
+      addContractionDims(space, leading, op.getType().getShape().back(), k);
+  // The row dimension M is the last leading one; the right operand has the
+  // batch dimensions only.
+  int64_t m = dims.leading.pop_back_val();
+  space.operandDims = {dims.with(m, dims.in),
+                       op.getTransposeRhs() ? dims.with(dims.out, dims.in)
+                                            : dims.with(dims.in, dims.out)};
+  space.resultDims = {dims.with(m, dims.out)};
+  space.flops = 2.0 * numElements(op.getResult()) * k;
   space.elementType = op.getType().getElementType();
   enumerateLoopStrategies(op, space, context, strategies);
 }

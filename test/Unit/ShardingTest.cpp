@@ -372,20 +372,27 @@ TEST_F(ShardingTest, PresetLinksAreTheDatasheetNumbers) {
   EXPECT_EQ(ib.links[1].latency, 3e-6);
 }
 
+/// Checks the modelled all-reduce time, and the time of the other three
+/// collectives, on `axis` for kBytes against hand-computed values.
+void expectCollectiveTimes(const CostModel &model, int64_t axis,
+                           double allReduce, double others) {
+  EXPECT_TRUE(relativelyNear(
+      model.getCollectiveTime({CollectiveKind::AllReduce, axis, kBytes}),
+      allReduce, 1e-12));
+  for (CollectiveKind kind : {CollectiveKind::AllGather,
+                              CollectiveKind::ReduceScatter,
+                              CollectiveKind::AllToAll})
+    EXPECT_TRUE(relativelyNear(model.getCollectiveTime({kind, axis, kBytes}),
+                               others, 1e-12))
+        << stringifyCollectiveKind(kind).str();
+}
+
 TEST_F(ShardingTest, CollectiveTimesOnAnNVLinkAxisOfEight) {
   CostModel model(preset("8xH100-NVLink"));
   // n = 8, bw = 4.5e11 B/s, a = 3 us, B = 8 MiB = 8388608 bytes:
   //   all-reduce  2·7/8·8388608/4.5e11 + 14·3e-6 = 32.622 us + 42 us
   //   the others    7/8·8388608/4.5e11 +  7·3e-6 = 16.311 us + 21 us
-  EXPECT_TRUE(relativelyNear(
-      model.getCollectiveTime({CollectiveKind::AllReduce, 0, kBytes}),
-      7.462236444444445e-05, 1e-12));
-  for (CollectiveKind kind : {CollectiveKind::AllGather,
-                              CollectiveKind::ReduceScatter,
-                              CollectiveKind::AllToAll})
-    EXPECT_TRUE(relativelyNear(model.getCollectiveTime({kind, 0, kBytes}),
-                               3.7311182222222225e-05, 1e-12))
-        << stringifyCollectiveKind(kind).str();
+  expectCollectiveTimes(model, 0, 7.462236444444445e-05, 3.7311182222222225e-05);
   // An empty buffer costs the steps' latency alone.
   EXPECT_DOUBLE_EQ(model.getCollectiveTime({CollectiveKind::AllReduce, 0, 0}),
                    14 * 3e-6);
@@ -396,15 +403,7 @@ TEST_F(ShardingTest, CollectiveTimesOnTheInfiniBandAxis) {
   // Axis 0 (node): n = 2, bw = 5e10 B/s, a = 5 us:
   //   all-reduce  2·1/2·8388608/5e10 + 2·5e-6 = 167.772 us + 10 us
   //   the others    1/2·8388608/5e10 +   5e-6 =  83.886 us +  5 us
-  EXPECT_TRUE(relativelyNear(
-      model.getCollectiveTime({CollectiveKind::AllReduce, 0, kBytes}),
-      1.7777216e-4, 1e-12));
-  for (CollectiveKind kind : {CollectiveKind::AllGather,
-                              CollectiveKind::ReduceScatter,
-                              CollectiveKind::AllToAll})
-    EXPECT_TRUE(relativelyNear(model.getCollectiveTime({kind, 0, kBytes}),
-                               8.888608e-5, 1e-12))
-        << stringifyCollectiveKind(kind).str();
+  expectCollectiveTimes(model, 0, 1.7777216e-4, 8.888608e-5);
   // Axis 1 (gpu) is NVLink with 8 devices: the numbers above.
   EXPECT_TRUE(relativelyNear(
       model.getCollectiveTime({CollectiveKind::AllReduce, 1, kBytes}),
