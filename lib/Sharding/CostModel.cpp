@@ -53,20 +53,6 @@ double MeshModel::getMemoryCapacity() const {
   return device.getMemoryCapacity().convertToDouble();
 }
 
-StringRef weft::sharding::stringifyCollectiveKind(CollectiveKind kind) {
-  switch (kind) {
-  case CollectiveKind::AllReduce:
-    return "all_reduce";
-  case CollectiveKind::AllGather:
-    return "all_gather";
-  case CollectiveKind::ReduceScatter:
-    return "reduce_scatter";
-  case CollectiveKind::AllToAll:
-    return "all_to_all";
-  }
-  return "collective";
-}
-
 int64_t weft::sharding::getElementBytes(Type type) {
   if (auto shaped = dyn_cast<ShapedType>(type))
     type = shaped.getElementType();
@@ -113,79 +99,30 @@ double CostModel::getLocalBytes(const TensorSharding &sharding,
          elementBytes;
 }
 
+SmallVector<int64_t> CostModel::getAxesFastestFirst() const {
+  SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(0, mesh.getRank()));
+  llvm::stable_sort(axes, [&](int64_t a, int64_t b) {
+    return mesh.links[a].bandwidth > mesh.links[b].bandwidth;
+  });
+  return axes;
+}
+
 SmallVector<Collective>
 CostModel::getReshardCollectives(const TensorSharding &from,
                                  const TensorSharding &to,
                                  ArrayRef<int64_t> shape,
                                  int64_t elementBytes) const {
   SmallVector<Collective> collectives;
-  if (from == to)
-    return collectives;
-  TensorSharding current = from;
-  auto localBytes = [&] {
-    return getLocalBytes(current, shape, elementBytes);
-  };
-  auto addSplit = [&](int64_t axis, int64_t dim) {
-    auto &axes = current.dimAxes[dim];
-    axes.push_back(axis);
-    llvm::sort(axes);
-  };
-  auto dropSplit = [&](int64_t axis) {
-    for (auto &axes : current.dimAxes)
-      llvm::erase(axes, axis);
-  };
-  int64_t rank = mesh.getRank();
-  // Axes from the fastest link to the slowest: a reduce-scatter shrinks the
-  // buffer, so the fast axes go first and the slow ones move less; an
-  // all-gather grows it, so the slow axes go first.
-  SmallVector<int64_t> fastFirst = llvm::to_vector(llvm::seq<int64_t>(0, rank));
-  llvm::stable_sort(fastFirst, [&](int64_t a, int64_t b) {
-    return mesh.links[a].bandwidth > mesh.links[b].bandwidth;
-  });
-
-  // 1. Splits the target adds on axes the source leaves whole: each device
-  //    keeps its slice, no communication.
-  for (int64_t axis = 0; axis < rank; ++axis) {
-    int64_t dim = to.getSplitDim(axis);
-    if (dim >= 0 && current.getSplitDim(axis) < 0 && !current.isPartialOn(axis))
-      addSplit(axis, dim);
+  for (const ReshardStep &step : planReshard(from, to, getAxesFastestFirst())) {
+    std::optional<CollectiveKind> kind = step.getCollectiveKind();
+    if (!kind)
+      continue;
+    // A gather moves its result; the others their input.
+    const TensorSharding &buffer =
+        *kind == CollectiveKind::AllGather ? step.after : step.before;
+    collectives.push_back(
+        {*kind, step.axis, getLocalBytes(buffer, shape, elementBytes)});
   }
-  // 2. Partial sums the target splits: reduce-scatter leaves each device its
-  //    reduced slice.
-  for (int64_t axis : fastFirst) {
-    int64_t dim = to.getSplitDim(axis);
-    if (dim >= 0 && current.isPartialOn(axis)) {
-      collectives.push_back({CollectiveKind::ReduceScatter, axis, localBytes()});
-      llvm::erase(current.partialAxes, axis);
-      addSplit(axis, dim);
-    }
-  }
-  // 3. Partial sums the target needs whole: all-reduce.
-  for (int64_t axis = 0; axis < rank; ++axis) {
-    if (current.isPartialOn(axis) && !to.isPartialOn(axis)) {
-      collectives.push_back({CollectiveKind::AllReduce, axis, localBytes()});
-      llvm::erase(current.partialAxes, axis);
-    }
-  }
-  // 4. Splits moving to another dimension: all-to-all.
-  for (int64_t axis = 0; axis < rank; ++axis) {
-    int64_t fromDim = current.getSplitDim(axis), toDim = to.getSplitDim(axis);
-    if (fromDim >= 0 && toDim >= 0 && fromDim != toDim) {
-      collectives.push_back({CollectiveKind::AllToAll, axis, localBytes()});
-      dropSplit(axis);
-      addSplit(axis, toDim);
-    }
-  }
-  // 5. Splits the target does not have: all-gather, last, so that it moves
-  //    the smallest buffer. The cost is of the gathered result.
-  for (int64_t axis : llvm::reverse(fastFirst)) {
-    if (current.getSplitDim(axis) >= 0 && to.getSplitDim(axis) < 0) {
-      dropSplit(axis);
-      collectives.push_back({CollectiveKind::AllGather, axis, localBytes()});
-    }
-  }
-  // Whole values becoming partial ones (one device keeps the value, the
-  // others zeros) cost nothing.
   return collectives;
 }
 

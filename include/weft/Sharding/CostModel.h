@@ -25,6 +25,7 @@
 #define WEFT_SHARDING_COSTMODEL_H
 
 #include "weft/Dialect/Mesh/IR/MeshOps.h"
+#include "weft/Sharding/Reshard.h"
 #include "weft/Sharding/TensorSharding.h"
 
 #include "mlir/IR/Types.h"
@@ -56,11 +57,6 @@ struct MeshModel {
   double getMemoryCapacity() const;
 };
 
-/// The kinds of collectives the model prices.
-enum class CollectiveKind { AllReduce, AllGather, ReduceScatter, AllToAll };
-
-llvm::StringRef stringifyCollectiveKind(CollectiveKind kind);
-
 /// One collective along one mesh axis, moving a per-device buffer of `bytes`.
 struct Collective {
   CollectiveKind kind;
@@ -81,6 +77,8 @@ public:
                         mlir::Type elementType) const;
   /// Time of one collective (formulas above).
   double getCollectiveTime(const Collective &collective) const;
+  /// Mesh axes from the fastest link to the slowest (see planReshard).
+  llvm::SmallVector<int64_t> getAxesFastestFirst() const;
   /// The collectives that turn `from` into `to` for a tensor of `shape`
   /// with `elementBytes` per element: local slicing, reduce-scatters (fast
   /// links first), all-reduces, all-to-alls, then all-gathers (slow links
