@@ -335,9 +335,15 @@ void buildStrategies(xf::AttentionOp op, const StrategyContext &context,
       op, space, context, strategies,
       [&](LoopAssignment, ShardingStrategy &strategy) {
         // Grouped-query: key/value heads follow the query heads' split
-        // only when it divides them; otherwise every device keeps them all.
+        // when it divides them. When the split is finer (a multiple of Hkv
+        // devices), each device's query heads share one key/value head:
+        // devices hold keys and values whole and use their head. Other
+        // splits would give devices query heads of two groups in an order
+        // no local attention computes.
         int64_t headGroup = strategy.operands[0].getSplitCount(2, mesh.shape);
         if (hkv % headGroup != 0) {
+          if (headGroup % hkv != 0)
+            return false;
           strategy.operands[1].dimAxes[2].clear();
           strategy.operands[2].dimAxes[2].clear();
         }

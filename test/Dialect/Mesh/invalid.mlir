@@ -853,3 +853,20 @@ func.func @empty_partial(%a: tensor<8x8xf32>) -> tensor<8x8xf32> {
   %0 = mesh.shard %a to <@m, [[0]], partial = max[]> : tensor<8x8xf32>
   return %0 : tensor<8x8xf32>
 }
+
+// -----
+
+mesh.mesh @pi(shape = 2x4)
+func.func @process_index_axis() -> index {
+  // expected-error @+1 {{'mesh.process_index' op expected mesh axes in [0, 2) for @pi, got 2}}
+  %0 = mesh.process_index on @pi mesh_axes = [2] : index
+  return %0 : index
+}
+
+// -----
+
+func.func @process_index_mesh() -> index {
+  // expected-error @+1 {{'mesh.process_index' op expected @nowhere to name a mesh.mesh in an enclosing symbol table}}
+  %0 = mesh.process_index on @nowhere mesh_axes = [0] : index
+  return %0 : index
+}

@@ -278,3 +278,13 @@ func.func @send_recv(%a: tensor<16x768xf32>) -> tensor<16x768xf32> {
 // CHECK-LABEL: mesh.mesh @escaped
 // CHECK-SAME: #mesh.device<"a\22b", peak_flops = {"f 32" = 1.0e+00}
 mesh.mesh @escaped(shape = 2, device = #mesh.device<"a\"b", peak_flops = {"f 32" = 1.0}, memory_bandwidth = 1.0, memory_capacity = 1.0>)
+
+// CHECK-LABEL: func.func @process_index
+// CHECK: mesh.process_index on @pi mesh_axes = [1] : index
+// CHECK: mesh.process_index on @pi mesh_axes = [0, 1] : index
+mesh.mesh @pi(shape = 2x4)
+func.func @process_index() -> (index, index) {
+  %0 = mesh.process_index on @pi mesh_axes = [1] : index
+  %1 = mesh.process_index on @pi mesh_axes = [0, 1] : index
+  return %0, %1 : index, index
+}

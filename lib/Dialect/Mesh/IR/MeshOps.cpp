@@ -327,6 +327,17 @@ LogicalResult ShardOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
 }
 
 //===----------------------------------------------------------------------===//
+// ProcessIndexOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ProcessIndexOp::verifySymbolUses(SymbolTableCollection &table) {
+  FailureOr<MeshOp> mesh = lookupMesh(*this, getMeshAttr(), table);
+  if (failed(mesh))
+    return failure();
+  return verifyMeshAxes([&] { return emitOpError(); }, *mesh, getMeshAxes());
+}
+
+//===----------------------------------------------------------------------===//
 // Collectives
 //===----------------------------------------------------------------------===//
 

@@ -96,6 +96,30 @@ def Mesh_ShardOp : Mesh_Op<"shard", [
 }
 
 //===----------------------------------------------------------------------===//
+// mesh.process_index
+//===----------------------------------------------------------------------===//
+
+def Mesh_ProcessIndexOp : Mesh_Op<"process_index", [
+    Pure, DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "The executing device's index within its group along mesh axes";
+  let description = [{
+    The position of the executing device in the group spanned by
+    `mesh_axes`: its coordinates along those axes, row-major in the order
+    listed (for one axis, the coordinate itself). A partitioned program uses
+    it to take its own slice of a value every device holds whole.
+
+    ```mlir
+    %i = mesh.process_index on @mesh mesh_axes = [1] : index
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$mesh, Mesh_Axes:$mesh_axes);
+  let results = (outs Index:$result);
+  let assemblyFormat = [{
+    `on` $mesh `mesh_axes` `=` $mesh_axes attr-dict `:` type($result)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Collectives
 //===----------------------------------------------------------------------===//
 

@@ -184,6 +184,61 @@ def XfAutoShard : Pass<"xf-auto-shard", "mlir::ModuleOp"> {
   let dependentDialects = ["weft::mesh::MeshDialect"];
 }
 
+def XfPartition : Pass<"xf-partition", "mlir::ModuleOp"> {
+  let summary = "Rewrite a sharded graph into the program each device runs";
+  let description = [{
+    Takes a module whose values carry `mesh.shard` annotations (every op
+    result annotated as produced, and each use that needs another layout
+    annotated for its users, as `xf-auto-shard` writes them; run it first to
+    fill in what a user left unannotated) and rewrites each function into
+    its SPMD form:
+
+    1. Arguments take the least split layout all their uses share, recorded
+       as `mesh.sharding` on the argument (the runtime reads that slice of a
+       weight or input); their type becomes the local slice.
+    2. Each op runs on its slices with local result types, after checking
+       that its operand and result shardings form one of its strategies.
+       A row-parallel linear layer adds `1/n` of its bias on each device, so
+       that the reduction adds it once.
+    3. Each annotation that changes a sharding becomes collectives, in the
+       order the cost model prices them: local slices
+       (`tensor.extract_slice` at `mesh.process_index` times the block),
+       `mesh.reduce_scatter` of partial sums the target splits,
+       `mesh.all_reduce` of the others, `mesh.all_to_all` for a split moving
+       to another dimension, `mesh.all_gather` for splits removed. Where a
+       dimension is split over several axes, axes are added outermost first
+       and removed innermost first.
+    4. Results are gathered whole; the annotations disappear.
+
+    Splits that do not divide a dimension evenly are rejected with the
+    dimension, its size and the device count. Strategies whose local program
+    needs the device's offset (vocabulary-parallel embedding, causal
+    attention split over queries, RoPE split over the sequence without a
+    positions operand) and normalizations split over their width are
+    rejected with a diagnostic naming the strategy.
+
+    Before:
+    ```mlir
+    %0 = mesh.shard %x to <@mesh, []> annotate_for_users : tensor<8x1024xf32>
+    %1 = mesh.shard %w2 to <@mesh, [[0]]> annotate_for_users : tensor<4096x1024xf32>
+    %2 = mesh.shard %h to <@mesh, [[], [0]]> : tensor<8x4096xf32>
+    %y = xf.linear %2, %1 : (tensor<8x4096xf32>, tensor<4096x1024xf32>) -> tensor<8x1024xf32>
+    %3 = mesh.shard %y to <@mesh, [], partial = sum[0]> : tensor<8x1024xf32>
+    %4 = mesh.shard %3 to <@mesh, []> annotate_for_users : tensor<8x1024xf32>
+    return %4 : tensor<8x1024xf32>
+    ```
+    After (4 devices):
+    ```mlir
+    %y = xf.linear %h, %w2 : (tensor<8x1024xf32>, tensor<1024x1024xf32>) -> tensor<8x1024xf32>
+    %0 = mesh.all_reduce %y on @mesh mesh_axes = [0] : tensor<8x1024xf32> -> tensor<8x1024xf32>
+    return %0 : tensor<8x1024xf32>
+    ```
+  }];
+  let dependentDialects = ["weft::mesh::MeshDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def XfDropShardings : Pass<"xf-drop-shardings", "mlir::ModuleOp"> {
   let summary = "Forget sharding hints to compile a program for one device";
   let description = [{

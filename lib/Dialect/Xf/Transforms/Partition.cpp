@@ -1,0 +1,549 @@
+//===- Partition.cpp - One program per device from a sharded graph --------===//
+//
+// The `xf-partition` pass: rewrites a function whose values carry
+// `mesh.shard` annotations (as xf-auto-shard writes them) into the program
+// every device runs, SPMD: each value takes its local shape, each op runs on
+// its slices, and mesh collectives appear wherever a sharding changes or a
+// partial sum must be reduced. Arguments take the least split layout all
+// their uses share (`mesh.sharding` on the argument), from which each use
+// slices what it needs; results leave whole.
+//
+//===----------------------------------------------------------------------===//
+
+#include "weft/Dialect/Xf/Transforms/Passes.h"
+
+#include "weft/Dialect/Mesh/IR/MeshOps.h"
+#include "weft/Dialect/Xf/IR/XfOps.h"
+#include "weft/Sharding/LoopSpace.h"
+#include "weft/Sharding/Reshard.h"
+#include "weft/Sharding/ShardingOpInterface.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
+
+namespace weft::xf {
+#define GEN_PASS_DEF_XFPARTITION
+#include "weft/Dialect/Xf/Transforms/Passes.h.inc"
+} // namespace weft::xf
+
+using namespace mlir;
+using namespace weft;
+using namespace weft::sharding;
+
+namespace {
+
+/// A value of the partitioned program and the sharding it has.
+struct Local {
+  Value value;
+  TensorSharding sharding;
+};
+
+class FunctionPartitioner {
+public:
+  FunctionPartitioner(func::FuncOp func, mesh::MeshOp mesh,
+                      const StrategyContext &context)
+      : func(func), mesh(mesh), context(context),
+        meshSymbol(FlatSymbolRefAttr::get(mesh.getSymNameAttr())),
+        builder(func.getContext()) {}
+
+  LogicalResult run();
+
+private:
+  LogicalResult partitionArguments();
+  LogicalResult partitionOp(Operation *op);
+  /// `local` resharded to `to`, with the collectives it takes.
+  FailureOr<Value> reshard(Location loc, const Local &local,
+                           const TensorSharding &to, RankedTensorType global);
+  FailureOr<RankedTensorType> localType(Location loc, RankedTensorType global,
+                                        const TensorSharding &sharding,
+                                        StringRef what);
+  /// The sharding annotated as produced on `result`, if any.
+  std::optional<TensorSharding> producedAnnotation(Value result);
+  /// The sharding a use of `value` by `user` wants, through annotations.
+  Local &lookup(Value value) { return values[value]; }
+  Value processIndex(Location loc, int64_t axis);
+
+  func::FuncOp func;
+  mesh::MeshOp mesh;
+  const StrategyContext &context;
+  FlatSymbolRefAttr meshSymbol;
+  OpBuilder builder;
+  DenseMap<Value, Local> values;
+  /// Ops of the original function, erased once the new ones exist.
+  SmallVector<Operation *> replaced;
+};
+
+int64_t groupSize(mesh::MeshOp mesh, ArrayRef<int64_t> axes) {
+  return mesh.getGroupSize(axes);
+}
+
+FailureOr<RankedTensorType>
+FunctionPartitioner::localType(Location loc, RankedTensorType global,
+                               const TensorSharding &sharding, StringRef what) {
+  SmallVector<int64_t> shape(global.getShape());
+  for (auto [dim, axes] : llvm::enumerate(sharding.dimAxes)) {
+    if (axes.empty())
+      continue;
+    int64_t devices = groupSize(mesh, axes);
+    if (shape[dim] % devices != 0) {
+      InFlightDiagnostic diag = emitError(loc);
+      diag << "cannot split dimension " << dim << " of " << what << " ("
+           << global << ") of size " << shape[dim] << " evenly over "
+           << devices << " devices (mesh axes ";
+      llvm::interleaveComma(axes, diag);
+      diag << ")";
+      return failure();
+    }
+    shape[dim] /= devices;
+  }
+  return RankedTensorType::get(shape, global.getElementType());
+}
+
+Value FunctionPartitioner::processIndex(Location loc, int64_t axis) {
+  return mesh::ProcessIndexOp::create(builder, loc, builder.getIndexType(),
+                                      meshSymbol,
+                                      builder.getDenseI64ArrayAttr({axis}));
+}
+
+FailureOr<Value> FunctionPartitioner::reshard(Location loc, const Local &local,
+                                              const TensorSharding &to,
+                                              RankedTensorType global) {
+  if (local.sharding == to)
+    return local.value;
+  SmallVector<ReshardStep, 2> steps =
+      planReshard(local.sharding, to, context.costModel.getAxesFastestFirst());
+  // A dimension split over several axes nests them, the first outermost:
+  // slices and reduce-scatters add axes outermost first, gathers remove
+  // them innermost first, so that every step cuts or joins whole blocks.
+  auto rankOf = [](const ReshardStep &step) {
+    return static_cast<int>(step.kind);
+  };
+  llvm::stable_sort(steps, [&](const ReshardStep &a, const ReshardStep &b) {
+    if (rankOf(a) != rankOf(b))
+      return rankOf(a) < rankOf(b);
+    if (a.kind == ReshardStep::Kind::AllGather)
+      return a.axis > b.axis;
+    return a.axis < b.axis;
+  });
+  Value value = local.value;
+  TensorSharding current = local.sharding;
+  for (ReshardStep &step : steps) {
+    // Recompute the shardings in the order the steps now run.
+    TensorSharding next = current;
+    auto innermost = [&](const TensorSharding &sharding, int64_t dim) {
+      return !sharding.dimAxes[dim].empty() &&
+             sharding.dimAxes[dim].back() == step.axis;
+    };
+    switch (step.kind) {
+    case ReshardStep::Kind::Slice:
+    case ReshardStep::Kind::ReduceScatter:
+      llvm::erase(next.partialAxes, step.axis);
+      next.dimAxes[step.dim].push_back(step.axis);
+      llvm::sort(next.dimAxes[step.dim]);
+      if (!innermost(next, step.dim))
+        return emitError(loc) << "cannot split dimension " << step.dim
+                              << " over mesh axis " << step.axis
+                              << " inside a split over a later axis";
+      break;
+    case ReshardStep::Kind::AllReduce:
+      llvm::erase(next.partialAxes, step.axis);
+      break;
+    case ReshardStep::Kind::AllToAll:
+      if (!innermost(current, step.dim))
+        return emitError(loc) << "cannot move the split of dimension "
+                              << step.dim << " over mesh axis " << step.axis
+                              << " while a later axis splits it too";
+      llvm::erase(next.dimAxes[step.dim], step.axis);
+      next.dimAxes[step.toDim].push_back(step.axis);
+      llvm::sort(next.dimAxes[step.toDim]);
+      if (!innermost(next, step.toDim))
+        return emitError(loc) << "cannot move a split over mesh axis "
+                              << step.axis << " into dimension " << step.toDim
+                              << " inside a split over a later axis";
+      break;
+    case ReshardStep::Kind::AllGather:
+      if (!innermost(current, step.dim))
+        return emitError(loc) << "cannot gather dimension " << step.dim
+                              << " over mesh axis " << step.axis
+                              << " before the later axes splitting it";
+      llvm::erase(next.dimAxes[step.dim], step.axis);
+      break;
+    }
+    FailureOr<RankedTensorType> type =
+        localType(loc, global, next, "a resharded value");
+    if (failed(type))
+      return failure();
+    DenseI64ArrayAttr axes = builder.getDenseI64ArrayAttr({step.axis});
+    switch (step.kind) {
+    case ReshardStep::Kind::Slice: {
+      // This device's block: offset = index along the axis x block size.
+      SmallVector<OpFoldResult> offsets(type->getRank(), builder.getIndexAttr(0));
+      SmallVector<OpFoldResult> sizes, strides(type->getRank(),
+                                               builder.getIndexAttr(1));
+      for (int64_t size : type->getShape())
+        sizes.push_back(builder.getIndexAttr(size));
+      Value index = processIndex(loc, step.axis);
+      Value block = arith::ConstantIndexOp::create(builder, loc,
+                                                   type->getDimSize(step.dim));
+      offsets[step.dim] =
+          arith::MulIOp::create(builder, loc, index, block).getResult();
+      value = tensor::ExtractSliceOp::create(builder, loc, *type, value,
+                                             offsets, sizes, strides);
+      break;
+    }
+    case ReshardStep::Kind::AllReduce:
+      value = mesh::AllReduceOp::create(
+          builder, loc, *type, meshSymbol, axes, value,
+          mesh::ReductionKindAttr::get(builder.getContext(),
+                                       mesh::ReductionKind::Sum));
+      break;
+    case ReshardStep::Kind::ReduceScatter:
+      value = mesh::ReduceScatterOp::create(
+          builder, loc, *type, meshSymbol, axes, value,
+          builder.getI64IntegerAttr(step.dim),
+          mesh::ReductionKindAttr::get(builder.getContext(),
+                                       mesh::ReductionKind::Sum));
+      break;
+    case ReshardStep::Kind::AllToAll:
+      // The target dimension is cut across the group; the source dimension
+      // grows by what the others send.
+      value = mesh::AllToAllOp::create(builder, loc, *type, meshSymbol, axes,
+                                       value,
+                                       builder.getI64IntegerAttr(step.toDim),
+                                       builder.getI64IntegerAttr(step.dim));
+      break;
+    case ReshardStep::Kind::AllGather:
+      value = mesh::AllGatherOp::create(builder, loc, *type, meshSymbol, axes,
+                                        value,
+                                        builder.getI64IntegerAttr(step.dim));
+      break;
+    }
+    current = next;
+  }
+  if (current != to)
+    return emitError(loc) << "cannot reshard " << local.sharding.str({})
+                          << " to " << to.str({});
+  return value;
+}
+
+std::optional<TensorSharding>
+FunctionPartitioner::producedAnnotation(Value result) {
+  for (Operation *user : result.getUsers())
+    if (auto shard = dyn_cast<mesh::ShardOp>(user);
+        shard && !shard.getAnnotateForUsers())
+      return TensorSharding::fromAttr(
+          shard.getSharding(),
+          cast<RankedTensorType>(result.getType()).getRank());
+  return std::nullopt;
+}
+
+LogicalResult FunctionPartitioner::partitionArguments() {
+  Block &entry = func.getBody().front();
+  SmallVector<Type> inputs;
+  for (BlockArgument arg : entry.getArguments()) {
+    auto type = dyn_cast<RankedTensorType>(arg.getType());
+    if (!type) {
+      inputs.push_back(arg.getType());
+      continue;
+    }
+    // The shardings the uses want; a use without annotation wants it whole.
+    SmallVector<TensorSharding> wanted;
+    for (Operation *user : arg.getUsers()) {
+      auto shard = dyn_cast<mesh::ShardOp>(user);
+      wanted.push_back(shard ? TensorSharding::fromAttr(shard.getSharding(),
+                                                        type.getRank())
+                             : TensorSharding::replicated(type.getRank()));
+    }
+    // Keep a split only where every use has it, and never a partial sum.
+    TensorSharding common = TensorSharding::replicated(type.getRank());
+    if (!wanted.empty()) {
+      for (int64_t dim = 0; dim < type.getRank(); ++dim) {
+        const auto &first = wanted.front().dimAxes[dim];
+        size_t prefix = first.size();
+        for (const TensorSharding &w : wanted) {
+          size_t n = 0;
+          while (n < prefix && n < w.dimAxes[dim].size() &&
+                 w.dimAxes[dim][n] == first[n])
+            ++n;
+          prefix = n;
+        }
+        common.dimAxes[dim].assign(first.begin(), first.begin() + prefix);
+      }
+    }
+    FailureOr<RankedTensorType> local =
+        localType(arg.getLoc(), type,
+                  common, "argument #" + std::to_string(arg.getArgNumber()));
+    if (failed(local))
+      return failure();
+    arg.setType(*local);
+    inputs.push_back(*local);
+    func.setArgAttr(arg.getArgNumber(), "mesh.sharding",
+                    common.toAttr(meshSymbol));
+    values[arg] = {arg, common};
+  }
+  func.setFunctionType(builder.getFunctionType(
+      inputs, func.getFunctionType().getResults()));
+  return success();
+}
+
+LogicalResult FunctionPartitioner::partitionOp(Operation *op) {
+  builder.setInsertionPoint(op);
+  Location loc = op->getLoc();
+
+  if (auto shard = dyn_cast<mesh::ShardOp>(op)) {
+    Local source = lookup(shard.getSrc());
+    auto global = cast<RankedTensorType>(shard.getSrc().getType());
+    TensorSharding target = TensorSharding::fromAttr(shard.getSharding(),
+                                                     global.getRank());
+    FailureOr<Value> value = reshard(loc, source, target, global);
+    if (failed(value))
+      return failure();
+    values[shard.getResult()] = {*value, target};
+    replaced.push_back(op);
+    return success();
+  }
+
+  if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+    for (OpOperand &operand : ret->getOpOperands()) {
+      auto global = dyn_cast<RankedTensorType>(operand.get().getType());
+      if (!global || !values.count(operand.get()))
+        continue;
+      FailureOr<Value> whole =
+          reshard(loc, lookup(operand.get()),
+                  TensorSharding::replicated(global.getRank()), global);
+      if (failed(whole))
+        return failure();
+      operand.set(*whole);
+    }
+    return success();
+  }
+
+  // The op's strategy: the operand shardings as they arrive and the result
+  // shardings as annotated (whole when not).
+  SmallVector<TensorSharding> operandShardings, resultShardings;
+  for (Value operand : op->getOperands())
+    operandShardings.push_back(
+        values.count(operand)
+            ? lookup(operand).sharding
+            : TensorSharding::replicated(
+                  isa<RankedTensorType>(operand.getType())
+                      ? cast<RankedTensorType>(operand.getType()).getRank()
+                      : 0));
+  for (Value result : op->getResults()) {
+    auto type = dyn_cast<RankedTensorType>(result.getType());
+    resultShardings.push_back(
+        producedAnnotation(result).value_or(
+            TensorSharding::replicated(type ? type.getRank() : 0)));
+  }
+
+  if (auto iface = dyn_cast<ShardingStrategyOpInterface>(op)) {
+    SmallVector<ShardingStrategy, 0> strategies;
+    iface.getShardingStrategies(context, strategies);
+    const ShardingStrategy *match = nullptr;
+    for (const ShardingStrategy &strategy : strategies)
+      if (llvm::equal(strategy.operands, operandShardings) &&
+          llvm::equal(strategy.results, resultShardings)) {
+        match = &strategy;
+        break;
+      }
+    if (!match) {
+      InFlightDiagnostic diag = op->emitOpError(
+          "has no strategy taking operands sharded as ");
+      llvm::interleaveComma(operandShardings, diag,
+                            [&](const TensorSharding &s) { diag << s.str({}); });
+      diag << " to results sharded as ";
+      llvm::interleaveComma(resultShardings, diag,
+                            [&](const TensorSharding &s) { diag << s.str({}); });
+      diag << "; annotate each use with the sharding the op needs "
+              "(xf-auto-shard does)";
+      return failure();
+    }
+    // Strategies whose local program needs more than the op on its slices.
+    auto splits = [&](const TensorSharding &s, int64_t dim) {
+      return dim < s.getRank() && !s.dimAxes[dim].empty();
+    };
+    if (isa<xf::EmbeddingOp>(op) && splits(operandShardings[0], 0))
+      return op->emitOpError("vocabulary-parallel lookup (") << match->name
+             << ") needs each device's vocabulary offset; not partitioned yet";
+    if (auto attention = dyn_cast<xf::AttentionOp>(op);
+        attention && attention.getCausal() && splits(operandShardings[0], 1))
+      return op->emitOpError("causal attention split over queries (")
+             << match->name
+             << ") needs each device's query offset; not partitioned yet";
+    if (auto rope = dyn_cast<xf::RopeOp>(op);
+        rope && !rope.getPositions() && splits(operandShardings[0], 1))
+      return op->emitOpError("rotary embedding split over the sequence (")
+             << match->name
+             << ") needs each device's positions; give it a positions operand";
+    if (isa<xf::LayerNormOp, xf::RmsNormOp>(op) &&
+        splits(operandShardings[0], operandShardings[0].getRank() - 1))
+      return op->emitOpError("normalization split over its width (")
+             << match->name << ") is not partitioned yet";
+  } else if (!llvm::all_of(operandShardings, [](const TensorSharding &s) {
+               return s.isReplicated();
+             }) ||
+             !llvm::all_of(resultShardings, [](const TensorSharding &s) {
+               return s.isReplicated();
+             })) {
+    return op->emitOpError("has no sharding strategies, so its operands and "
+                           "results must be whole");
+  }
+
+  // The op on its slices.
+  IRMapping mapping;
+  for (Value operand : op->getOperands())
+    if (values.count(operand))
+      mapping.map(operand, lookup(operand).value);
+  Operation *local = builder.clone(*op, mapping);
+  for (auto [result, sharding] : llvm::zip(local->getResults(), resultShardings)) {
+    auto global = dyn_cast<RankedTensorType>(result.getType());
+    if (!global)
+      continue;
+    FailureOr<RankedTensorType> type =
+        localType(loc, global, sharding, "a result");
+    if (failed(type))
+      return failure();
+    result.setType(*type);
+  }
+  // Grouped-query attention with more query-head slices than key/value
+  // heads: the devices of one slice group share a key/value head, which
+  // each takes from the whole keys and values it holds.
+  if (auto attention = dyn_cast<xf::AttentionOp>(local)) {
+    ArrayRef<int64_t> headAxes = operandShardings[0].dimAxes[2];
+    int64_t devices = groupSize(mesh, headAxes);
+    int64_t kvHeads = attention.getKey().getType().getDimSize(2);
+    if (devices > 1 && kvHeads > 1 && operandShardings[1].dimAxes[2].empty()) {
+      OpBuilder::InsertionGuard guard(builder);
+      builder.setInsertionPoint(attention);
+      Value index = mesh::ProcessIndexOp::create(
+          builder, loc, builder.getIndexType(), meshSymbol,
+          builder.getDenseI64ArrayAttr(headAxes));
+      Value perHead =
+          arith::ConstantIndexOp::create(builder, loc, devices / kvHeads);
+      Value head = arith::DivUIOp::create(builder, loc, index, perHead);
+      for (OpOperand *operand :
+           {&attention.getKeyMutable(), &attention.getValueMutable()}) {
+        auto type = cast<RankedTensorType>(operand->get().getType());
+        SmallVector<int64_t> shape(type.getShape());
+        shape[2] = 1;
+        SmallVector<OpFoldResult> offsets(4, builder.getIndexAttr(0)),
+            sizes, strides(4, builder.getIndexAttr(1));
+        offsets[2] = head;
+        for (int64_t size : shape)
+          sizes.push_back(builder.getIndexAttr(size));
+        operand->set(tensor::ExtractSliceOp::create(
+            builder, loc, RankedTensorType::get(shape, type.getElementType()),
+            operand->get(), offsets, sizes, strides));
+      }
+    }
+  }
+  // Row-parallel linear: every device adds its share of the bias, so that
+  // the reduction adds it once.
+  if (auto linear = dyn_cast<xf::LinearOp>(local);
+      linear && linear.getBias() && resultShardings[0].isPartial()) {
+    int64_t devices = groupSize(mesh, resultShardings[0].partialAxes);
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPoint(linear);
+    auto biasType = cast<RankedTensorType>(linear.getBias().getType());
+    auto share = arith::ConstantOp::create(
+        builder, loc,
+        DenseElementsAttr::get(
+            biasType, FloatAttr::get(biasType.getElementType(),
+                                     1.0 / static_cast<double>(devices))));
+    Value scaled = xf::MulOp::create(builder, loc, biasType, linear.getBias(),
+                                     share);
+    linear.getBiasMutable().assign(scaled);
+  }
+  for (auto [result, newResult, sharding] :
+       llvm::zip(op->getResults(), local->getResults(), resultShardings))
+    values[result] = {newResult, sharding};
+  replaced.push_back(op);
+  return success();
+}
+
+LogicalResult FunctionPartitioner::run() {
+  if (failed(partitionArguments()))
+    return failure();
+  for (Operation &op :
+       llvm::make_early_inc_range(func.getBody().front().getOperations()))
+    if (failed(partitionOp(&op)))
+      return failure();
+  // Old ops go last to first, users before producers.
+  for (Operation *op : llvm::reverse(replaced)) {
+    op->dropAllUses();
+    op->erase();
+  }
+  return success();
+}
+
+struct XfPartitionPass : weft::xf::impl::XfPartitionBase<XfPartitionPass> {
+  using Base::Base;
+  void getDependentDialects(DialectRegistry &registry) const final {
+    Base::getDependentDialects(registry);
+    registerXfShardingStrategies(registry);
+  }
+  void runOnOperation() final;
+};
+
+void XfPartitionPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  // 1. The mesh: the one every annotation names.
+  FlatSymbolRefAttr meshSymbol;
+  WalkResult walk = module.walk([&](mesh::ShardOp shard) {
+    FlatSymbolRefAttr symbol = shard.getSharding().getMesh();
+    if (meshSymbol && symbol != meshSymbol) {
+      shard.emitOpError("annotates mesh ")
+          << symbol << " but other annotations name " << meshSymbol
+          << "; a program is partitioned over one mesh";
+      return WalkResult::interrupt();
+    }
+    meshSymbol = symbol;
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return signalPassFailure();
+  if (!meshSymbol)
+    return; // Nothing is sharded: every device runs the program as is.
+  auto meshOp = SymbolTable::lookupNearestSymbolFrom<mesh::MeshOp>(
+      module, meshSymbol);
+  if (!meshOp) {
+    module.emitError() << "expected " << meshSymbol << " to name a mesh.mesh";
+    return signalPassFailure();
+  }
+  // Strategies need only the mesh's shape here; a mesh without hardware
+  // gets unit numbers.
+  MeshModel model;
+  model.name = meshOp.getSymName().str();
+  model.shape.assign(meshOp.getShape().begin(), meshOp.getShape().end());
+  for (int64_t axis = 0; axis < meshOp.getRank(); ++axis) {
+    model.axisNames.push_back(meshOp.getAxisName(axis));
+    model.links.push_back({1.0, 1.0});
+  }
+  if (std::optional<ArrayAttr> links = meshOp.getLinks())
+    for (auto [axis, attr] : llvm::enumerate(*links))
+      model.links[axis].bandwidth =
+          cast<mesh::LinkAttr>(attr).getBandwidth().convertToDouble();
+  model.device = meshOp.getDevice().value_or(mesh::DeviceAttr::get(
+      &getContext(), "unspecified", DictionaryAttr::get(&getContext()),
+      APFloat(1.0), APFloat(1.0)));
+  CostModel costModel(model);
+  StrategyContext context{costModel};
+
+  // 2. Each function.
+  for (func::FuncOp func : module.getOps<func::FuncOp>()) {
+    if (func.isExternal())
+      continue;
+    if (!func.getBody().hasOneBlock()) {
+      func.emitOpError("expected a function of one block to partition");
+      return signalPassFailure();
+    }
+    FunctionPartitioner partitioner(func, meshOp, context);
+    if (failed(partitioner.run()))
+      return signalPassFailure();
+  }
+}
+
+} // namespace

@@ -1,0 +1,80 @@
+// RUN: weft-opt %s -split-input-file --xf-partition -verify-diagnostics
+
+mesh.mesh @mesh(shape = 3)
+// expected-error @+1 {{cannot split dimension 0 of argument #0 ('tensor<8x16xf32>') of size 8 evenly over 3 devices (mesh axes 0)}}
+func.func @uneven(%x: tensor<8x16xf32>) -> tensor<8x16xf32> {
+  %0 = mesh.shard %x to <@mesh, [[0]]> annotate_for_users : tensor<8x16xf32>
+  %1 = xf.gelu %0 : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %2 = mesh.shard %1 to <@mesh, [[0]]> : tensor<8x16xf32>
+  %3 = mesh.shard %2 to <@mesh, []> annotate_for_users : tensor<8x16xf32>
+  return %3 : tensor<8x16xf32>
+}
+
+// -----
+
+mesh.mesh @mesh(shape = 2)
+func.func @not_a_strategy(%x: tensor<8x16xf32>) -> tensor<8x16xf32> {
+  %0 = mesh.shard %x to <@mesh, [[0]]> annotate_for_users : tensor<8x16xf32>
+  // expected-error @+1 {{'xf.gelu' op has no strategy taking operands sharded as [[0], []] to results sharded as [[], [0]]; annotate each use with the sharding the op needs (xf-auto-shard does)}}
+  %1 = xf.gelu %0 : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %2 = mesh.shard %1 to <@mesh, [[], [0]]> : tensor<8x16xf32>
+  return %2 : tensor<8x16xf32>
+}
+
+// -----
+
+mesh.mesh @mesh(shape = 2)
+func.func @vocab(%table: tensor<64x8xf32>, %ids: tensor<1x4xi32>) -> tensor<1x4x8xf32> {
+  %0 = mesh.shard %table to <@mesh, [[0]]> annotate_for_users : tensor<64x8xf32>
+  %1 = mesh.shard %ids to <@mesh, []> annotate_for_users : tensor<1x4xi32>
+  // expected-error @+1 {{'xf.embedding' op vocabulary-parallel lookup (vocab-parallel(axis0)) needs each device's vocabulary offset; not partitioned yet}}
+  %2 = xf.embedding %0[%1] : (tensor<64x8xf32>, tensor<1x4xi32>) -> tensor<1x4x8xf32>
+  %3 = mesh.shard %2 to <@mesh, [], partial = sum[0]> : tensor<1x4x8xf32>
+  %4 = mesh.shard %3 to <@mesh, []> annotate_for_users : tensor<1x4x8xf32>
+  return %4 : tensor<1x4x8xf32>
+}
+
+// -----
+
+mesh.mesh @mesh(shape = 2)
+func.func @causal_queries(%q: tensor<1x8x2x4xf32>, %k: tensor<1x8x2x4xf32>) -> tensor<1x8x2x4xf32> {
+  %0 = mesh.shard %q to <@mesh, [[], [0]]> annotate_for_users : tensor<1x8x2x4xf32>
+  // expected-error @+1 {{'xf.attention' op causal attention split over queries (sequence-parallel(axis0)) needs each device's query offset; not partitioned yet}}
+  %1 = xf.attention %0, %k, %k causal : (tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>) -> tensor<1x8x2x4xf32>
+  %2 = mesh.shard %1 to <@mesh, [[], [0]]> : tensor<1x8x2x4xf32>
+  return %2 : tensor<1x8x2x4xf32>
+}
+
+// -----
+
+mesh.mesh @mesh(shape = 2)
+func.func @rope_sequence(%x: tensor<1x8x2x4xf32>) -> tensor<1x8x2x4xf32> {
+  %0 = mesh.shard %x to <@mesh, [[], [0]]> annotate_for_users : tensor<1x8x2x4xf32>
+  // expected-error @+1 {{'xf.rope' op rotary embedding split over the sequence (sequence-parallel(axis0)) needs each device's positions; give it a positions operand}}
+  %1 = xf.rope %0 theta = 1.0e+04 : (tensor<1x8x2x4xf32>) -> tensor<1x8x2x4xf32>
+  %2 = mesh.shard %1 to <@mesh, [[], [0]]> : tensor<1x8x2x4xf32>
+  return %2 : tensor<1x8x2x4xf32>
+}
+
+// -----
+
+mesh.mesh @mesh(shape = 2)
+func.func @norm_width(%x: tensor<4x8xf32>, %g: tensor<8xf32>) -> tensor<4x8xf32> {
+  %0 = mesh.shard %x to <@mesh, [[], [0]]> annotate_for_users : tensor<4x8xf32>
+  %1 = mesh.shard %g to <@mesh, [[0]]> annotate_for_users : tensor<8xf32>
+  // expected-error @+1 {{'xf.rms_norm' op normalization split over its width (hidden-parallel(axis0)) is not partitioned yet}}
+  %2 = xf.rms_norm %0, %1 epsilon = 1.0e-06 : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+  %3 = mesh.shard %2 to <@mesh, [[], [0]]> : tensor<4x8xf32>
+  return %3 : tensor<4x8xf32>
+}
+
+// -----
+
+mesh.mesh @a(shape = 2)
+mesh.mesh @b(shape = 2)
+func.func @two_meshes(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %0 = mesh.shard %x to <@a, [[0]]> annotate_for_users : tensor<4x8xf32>
+  // expected-error @+1 {{'mesh.shard' op annotates mesh @b but other annotations name @a; a program is partitioned over one mesh}}
+  %1 = mesh.shard %0 to <@b, []> annotate_for_users : tensor<4x8xf32>
+  return %1 : tensor<4x8xf32>
+}
