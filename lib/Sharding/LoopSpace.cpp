@@ -138,6 +138,9 @@ void weft::sharding::enumerateLoopStrategies(
     for (ArrayRef<int64_t> dims : space.operandDims)
       strategy.operands.push_back(
           shardingFor(dims, assignment, space, /*partial=*/false));
+    // Operands outside the loop space (an index offset) are scalars.
+    while (strategy.operands.size() < op->getNumOperands())
+      strategy.operands.push_back(TensorSharding::replicated(0));
     for (ArrayRef<int64_t> dims : space.resultDims)
       strategy.results.push_back(
           shardingFor(dims, assignment, space, /*partial=*/true));

@@ -338,7 +338,7 @@ ShardingProblem::build(func::FuncOp func, const StrategyContext &context,
       unsigned point = position.lookup(op);
       for (auto [index, operand] : llvm::enumerate(op->getOperands())) {
         ResolvedValue use = *resolve(operand, meshSymbol);
-        if (isSource(use.base))
+        if (isSource(use.base) || !isa<RankedTensorType>(operand.getType()))
           continue;
         auto result = cast<OpResult>(use.base);
         unsigned u = nodeOf.lookup(result.getOwner()).first;

@@ -64,7 +64,8 @@ TEST_F(XfOpsTest, GroupedQueryAttentionTakesValueHeadDim) {
   Value k = argument({1, 256, 8, 128}, bf16);
   Value v = argument({1, 256, 8, 64}, bf16);
   auto attention = xf::AttentionOp::create(builder, loc, q, k, v,
-                                           /*causal=*/true, FloatAttr());
+                                           /*causal=*/true, /*causal_offset=*/Value(),
+                                           FloatAttr());
   EXPECT_EQ(attention.getType(), RankedTensorType::get({1, 128, 32, 64}, bf16));
   EXPECT_DOUBLE_EQ(attention.getEffectiveScale(), 1.0 / std::sqrt(128.0));
   EXPECT_TRUE(succeeded(mlir::verify(attention)));

@@ -991,3 +991,12 @@ func.func @reshape_empty(%x: tensor<9223372036854775807x2x0xf32>) {
   %0 = xf.reshape %x : tensor<9223372036854775807x2x0xf32> -> tensor<1xf32>
   return
 }
+
+// -----
+
+func.func @offset_without_causal(%q: tensor<1x8x4x16xf32>, %k: tensor<1x32x2x16xf32>, %i: index) -> tensor<1x8x4x16xf32> {
+  // expected-error @+1 {{'xf.attention' op expected causal_offset only with causal}}
+  %o = xf.attention %q, %k, %k causal_offset(%i)
+      : (tensor<1x8x4x16xf32>, tensor<1x32x2x16xf32>, tensor<1x32x2x16xf32>, index) -> tensor<1x8x4x16xf32>
+  return %o : tensor<1x8x4x16xf32>
+}

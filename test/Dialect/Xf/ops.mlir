@@ -489,3 +489,12 @@ func.func @generic_optional_parts(%x: tensor<2x8xf16>, %w: tensor<8x4xf16>, %b: 
   %2 = "xf.attention"(%1, %q, %q) <{causal, scale = 0.25 : f64}> : (tensor<1x4x2x8xf16>, tensor<1x4x2x8xf16>, tensor<1x4x2x8xf16>) -> tensor<1x4x2x8xf16>
   return %0, %2 : tensor<2x4xf16>, tensor<1x4x2x8xf16>
 }
+
+// CHECK-LABEL: func.func @attention_block_of_queries
+// CHECK: xf.attention %{{.*}}, %{{.*}}, %{{.*}} causal causal_offset(%{{.*}}) : (tensor<1x8x4x16xf32>, tensor<1x32x2x16xf32>, tensor<1x32x2x16xf32>, index) -> tensor<1x8x4x16xf32>
+func.func @attention_block_of_queries(%q: tensor<1x8x4x16xf32>, %k: tensor<1x32x2x16xf32>,
+                                      %v: tensor<1x32x2x16xf32>, %start: index) -> tensor<1x8x4x16xf32> {
+  %o = xf.attention %q, %k, %v causal causal_offset(%start)
+      : (tensor<1x8x4x16xf32>, tensor<1x32x2x16xf32>, tensor<1x32x2x16xf32>, index) -> tensor<1x8x4x16xf32>
+  return %o : tensor<1x8x4x16xf32>
+}

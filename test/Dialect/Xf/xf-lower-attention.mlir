@@ -12,9 +12,11 @@
 
 // CHECK-LABEL: func.func @causal_mha(
 // CHECK-SAME: %[[Q:[^:]+]]: tensor<1x128x2x8xf32>, %[[K:[^:]+]]: tensor<1x128x2x8xf32>, %[[V:[^:]+]]: tensor<1x128x2x8xf32>
-// Whole blocks already: nothing is padded.
+// Whole blocks already: nothing is padded. The causal diagonal offset
+// Skv - Sq = 0.
 // CHECK-NOT: tensor.pad
-// CHECK: %[[INIT:.+]] = tensor.empty() : tensor<1x128x2x8xf32>
+// CHECK: %[[DIAG:.+]] = arith.constant 0 : index
+// CHECK-NEXT: %[[INIT:.+]] = tensor.empty() : tensor<1x128x2x8xf32>
 // One parallel iteration per (batch, head, query block): 1 x 2 x 128/64.
 // CHECK-NEXT: %[[R:.+]] = scf.forall (%[[B:.+]], %[[H:.+]], %[[QB:.+]]) in (1, 2, 2) shared_outs(%[[OUT:.+]] = %[[INIT]]) -> (tensor<1x128x2x8xf32>) {
 // CHECK: %[[Q0:.+]] = arith.muli %[[QB]], %c64{{(_[0-9]+)?}} : index
@@ -28,11 +30,14 @@
 // CHECK-NEXT: %[[M0:.+]] = linalg.fill ins(%[[NEGINF]] : f32) outs(%{{.+}} : tensor<64xf32>) -> tensor<64xf32>
 // CHECK: %[[L0:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<64xf32>) -> tensor<64xf32>
 // CHECK: %[[O0:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<64x8xf32>) -> tensor<64x8xf32>
-// Key blocks this query block sees: min((min(q0 + 63, 127) + 0) / 64 + 1, 2).
+// Key blocks this query block sees:
+// min(max(min(q0 + 63, 127) + 0, 0) / 64 + 1, 2), the diagonal offset 0
+// (Skv - Sq) made once outside the loops.
 // CHECK: %[[ROWEND:.+]] = arith.addi %[[Q0]], %c63{{(_[0-9]+)?}} : index
 // CHECK-NEXT: %[[LASTROW:.+]] = arith.minsi %[[ROWEND]], %c127{{(_[0-9]+)?}} : index
 // CHECK-NEXT: %{{.+}} = arith.constant 0 : index
-// CHECK-NEXT: %[[LASTKEY:.+]] = arith.addi %[[LASTROW]], %{{.+}} : index
+// CHECK-NEXT: %[[LASTVISIBLE:.+]] = arith.addi %[[LASTROW]], %[[DIAG]] : index
+// CHECK-NEXT: %[[LASTKEY:.+]] = arith.maxsi %[[LASTVISIBLE]], %{{.+}} : index
 // CHECK: %[[KBLAST:.+]] = arith.divui %[[LASTKEY]], %c64{{(_[0-9]+)?}} : index
 // CHECK-NEXT: %[[KBEND:.+]] = arith.addi %[[KBLAST]], %c1{{(_[0-9]+)?}} : index
 // CHECK: %[[N:.+]] = arith.minsi %[[KBEND]], %c2{{(_[0-9]+)?}} : index
@@ -113,17 +118,18 @@ func.func @causal_mha(%q: tensor<1x128x2x8xf32>, %k: tensor<1x128x2x8xf32>, %v: 
 // Causal with a cache of earlier keys (Sq = 64, Skv = 128): the diagonal is
 // shifted by Skv - Sq = 64, in the mask and in the number of key blocks.
 // CHECK-LABEL: func.func @causal_with_cache(
+// CHECK: %[[SHIFT:.+]] = arith.constant 64 : index
 // CHECK: scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (1, 2, 1) shared_outs
 // CHECK: %[[LASTROW:.+]] = arith.minsi %{{.+}}, %c63{{(_[0-9]+)?}} : index
-// CHECK-NEXT: %[[SHIFT:.+]] = arith.constant 64 : index
-// CHECK-NEXT: %[[LASTKEY:.+]] = arith.addi %[[LASTROW]], %[[SHIFT]] : index
+// CHECK-NEXT: arith.constant 0 : index
+// CHECK-NEXT: %[[LASTVISIBLE:.+]] = arith.addi %[[LASTROW]], %[[SHIFT]] : index
+// CHECK-NEXT: arith.maxsi %[[LASTVISIBLE]]
 // CHECK: arith.minsi %{{.+}}, %c2{{(_[0-9]+)?}} : index
 // CHECK: scf.for
 // CHECK: %[[I:.+]] = linalg.index 0
 // CHECK: arith.cmpi slt
 // CHECK-NEXT: %[[ROW:.+]] = arith.addi %{{.+}}, %[[I]] : index
-// CHECK-NEXT: %[[C64:.+]] = arith.constant 64 : index
-// CHECK-NEXT: %[[LIMIT:.+]] = arith.addi %[[ROW]], %[[C64]] : index
+// CHECK-NEXT: %[[LIMIT:.+]] = arith.addi %[[ROW]], %[[SHIFT]] : index
 // CHECK-NEXT: arith.cmpi sle, %{{.+}}, %[[LIMIT]] : index
 func.func @causal_with_cache(%q: tensor<1x64x2x8xf32>, %k: tensor<1x128x2x8xf32>, %v: tensor<1x128x2x8xf32>) -> tensor<1x64x2x8xf32> {
   %0 = xf.attention %q, %k, %v causal : (tensor<1x64x2x8xf32>, tensor<1x128x2x8xf32>, tensor<1x128x2x8xf32>) -> tensor<1x64x2x8xf32>

@@ -37,17 +37,6 @@ func.func @vocab(%table: tensor<64x8xf32>, %ids: tensor<1x4xi32>) -> tensor<1x4x
 // -----
 
 mesh.mesh @mesh(shape = 2)
-func.func @causal_queries(%q: tensor<1x8x2x4xf32>, %k: tensor<1x8x2x4xf32>) -> tensor<1x8x2x4xf32> {
-  %0 = mesh.shard %q to <@mesh, [[], [0]]> annotate_for_users : tensor<1x8x2x4xf32>
-  // expected-error @+1 {{'xf.attention' op causal attention split over queries (sequence-parallel(axis0)) needs each device's query offset; not partitioned yet}}
-  %1 = xf.attention %0, %k, %k causal : (tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>) -> tensor<1x8x2x4xf32>
-  %2 = mesh.shard %1 to <@mesh, [[], [0]]> : tensor<1x8x2x4xf32>
-  return %2 : tensor<1x8x2x4xf32>
-}
-
-// -----
-
-mesh.mesh @mesh(shape = 2)
 func.func @rope_sequence(%x: tensor<1x8x2x4xf32>) -> tensor<1x8x2x4xf32> {
   %0 = mesh.shard %x to <@mesh, [[], [0]]> annotate_for_users : tensor<1x8x2x4xf32>
   // expected-error @+1 {{'xf.rope' op rotary embedding split over the sequence (sequence-parallel(axis0)) needs each device's positions; give it a positions operand}}

@@ -154,3 +154,26 @@ func.func @two_uses(%x: tensor<8x8xf32>) -> (tensor<8x8xf32>, tensor<8x8xf32>) {
   %5 = mesh.shard %4 to <@mesh, []> annotate_for_users : tensor<8x8xf32>
   return %2, %5 : tensor<8x8xf32>, tensor<8x8xf32>
 }
+
+// -----
+
+// Causal attention split over queries: each device's diagonal moves by its
+// block's start (index x 8) plus Skv - Sq = 0; keys and values stay whole.
+// CHECK-LABEL: func.func @causal_queries
+// CHECK-SAME: %[[Q:[^:]*]]: tensor<1x8x2x4xf32> {mesh.sharding = #mesh.sharding<@mesh, {{\[\[}}], [0]]>}
+// CHECK-SAME: %[[K:[^:]*]]: tensor<1x16x2x4xf32> {mesh.sharding = #mesh.sharding<@mesh, []>}
+// CHECK:      %[[I:.*]] = mesh.process_index on @mesh mesh_axes = [0] : index
+// CHECK:      %[[EIGHT:.*]] = arith.constant 8 : index
+// CHECK:      %[[START:.*]] = arith.muli %[[I]], %[[EIGHT]] : index
+// CHECK:      %[[ZERO:.*]] = arith.constant 0 : index
+// CHECK:      %[[DIAG:.*]] = arith.addi %[[START]], %[[ZERO]] : index
+// CHECK:      %[[O:.*]] = xf.attention %[[Q]], %[[K]], %[[K]] causal causal_offset(%[[DIAG]]) : (tensor<1x8x2x4xf32>, tensor<1x16x2x4xf32>, tensor<1x16x2x4xf32>, index) -> tensor<1x8x2x4xf32>
+// CHECK:      mesh.all_gather %[[O]] on @mesh mesh_axes = [0] gather_axis = 1 : tensor<1x8x2x4xf32> -> tensor<1x16x2x4xf32>
+mesh.mesh @mesh(shape = 2)
+func.func @causal_queries(%q: tensor<1x16x2x4xf32>, %k: tensor<1x16x2x4xf32>) -> tensor<1x16x2x4xf32> {
+  %0 = mesh.shard %q to <@mesh, [[], [0]]> annotate_for_users : tensor<1x16x2x4xf32>
+  %1 = xf.attention %0, %k, %k causal : (tensor<1x16x2x4xf32>, tensor<1x16x2x4xf32>, tensor<1x16x2x4xf32>) -> tensor<1x16x2x4xf32>
+  %2 = mesh.shard %1 to <@mesh, [[], [0]]> : tensor<1x16x2x4xf32>
+  %3 = mesh.shard %2 to <@mesh, []> annotate_for_users : tensor<1x16x2x4xf32>
+  return %3 : tensor<1x16x2x4xf32>
+}

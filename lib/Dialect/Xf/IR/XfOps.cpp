@@ -444,7 +444,12 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
            << " to divide query heads " << headsQ;
     return failure();
   }
-  if (adaptor.getCausal() && key.getDimSize(1) < seqQ) {
+  if (adaptor.getCausalOffset() && !adaptor.getCausal()) {
+    emit() << "expected causal_offset only with causal";
+    return failure();
+  }
+  if (adaptor.getCausal() && !adaptor.getCausalOffset() &&
+      key.getDimSize(1) < seqQ) {
     emit() << "expected a causal key/value sequence of at least " << seqQ
            << " (the query's), got " << key.getDimSize(1);
     return failure();

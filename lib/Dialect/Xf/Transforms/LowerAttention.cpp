@@ -43,6 +43,9 @@ struct AttentionShape {
   int64_t blockQ, blockKv;   // clamped block sizes
   int64_t paddedQ, paddedKv; // sequences rounded up to whole blocks
   bool causal;
+  /// Causal: query row i sees keys j <= i + diagonal (Skv - Sq, or the
+  /// op's causal_offset).
+  Value diagonal;
   double scale;
   Type elem, compute;
 
@@ -94,10 +97,9 @@ Value isVisible(OpBuilder &b, Location loc, const AttentionShape &s,
       arith::ConstantIndexOp::create(b, loc, s.seqKv));
   if (!s.causal)
     return inRange;
-  // key <= row + (Skv - Sq)
+  // key <= row + diagonal
   Value row = arith::AddIOp::create(b, loc, qStart, i);
-  Value limit = arith::AddIOp::create(
-      b, loc, row, arith::ConstantIndexOp::create(b, loc, s.seqKv - s.seqQ));
+  Value limit = arith::AddIOp::create(b, loc, row, s.diagonal);
   Value belowDiagonal =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, key, limit);
   return arith::AndIOp::create(b, loc, inRange, belowDiagonal);
@@ -111,12 +113,13 @@ Value numKeyBlocks(OpBuilder &b, Location loc, const AttentionShape &s,
   if (!s.causal)
     return arith::ConstantIndexOp::create(b, loc, total);
   auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
-  // Last real row of the block, then its last visible key (>= 0 since
-  // causal attention requires Skv >= Sq).
+  // Last real row of the block, then its last visible key (a row that sees
+  // no key still visits the first block, where every score is masked).
   Value lastRow = arith::MinSIOp::create(
       b, loc, arith::AddIOp::create(b, loc, qStart, c(s.blockQ - 1)),
       c(s.seqQ - 1));
-  Value lastKey = arith::AddIOp::create(b, loc, lastRow, c(s.seqKv - s.seqQ));
+  Value lastKey = arith::MaxSIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, lastRow, s.diagonal), c(0));
   Value blocks = arith::AddIOp::create(
       b, loc, arith::DivUIOp::create(b, loc, lastKey, c(s.blockKv)), c(1));
   return arith::MinSIOp::create(b, loc, blocks, c(total));
@@ -366,6 +369,11 @@ struct XfLowerAttentionPass
         return signalPassFailure();
       }
       rewriter.setInsertionPoint(op);
+      s.diagonal = op.getCausalOffset()
+                       ? op.getCausalOffset()
+                       : arith::ConstantIndexOp::create(rewriter, op.getLoc(),
+                                                        s.seqKv - s.seqQ)
+                             .getResult();
       Value result = buildAttention(rewriter, op.getLoc(), op, s);
       rewriter.replaceOp(op, result);
     }

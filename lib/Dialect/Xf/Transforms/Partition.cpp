@@ -368,11 +368,6 @@ LogicalResult FunctionPartitioner::partitionOp(Operation *op) {
     if (isa<xf::EmbeddingOp>(op) && splits(operandShardings[0], 0))
       return op->emitOpError("vocabulary-parallel lookup (") << match->name
              << ") needs each device's vocabulary offset; not partitioned yet";
-    if (auto attention = dyn_cast<xf::AttentionOp>(op);
-        attention && attention.getCausal() && splits(operandShardings[0], 1))
-      return op->emitOpError("causal attention split over queries (")
-             << match->name
-             << ") needs each device's query offset; not partitioned yet";
     if (auto rope = dyn_cast<xf::RopeOp>(op);
         rope && !rope.getPositions() && splits(operandShardings[0], 1))
       return op->emitOpError("rotary embedding split over the sequence (")
@@ -407,6 +402,30 @@ LogicalResult FunctionPartitioner::partitionOp(Operation *op) {
     if (failed(type))
       return failure();
     result.setType(*type);
+  }
+  // Causal attention over a block of the queries: its diagonal moves by
+  // the block's start.
+  if (auto attention = dyn_cast<xf::AttentionOp>(local);
+      attention && attention.getCausal() &&
+      !operandShardings[0].dimAxes[1].empty()) {
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPoint(attention);
+    auto global = cast<xf::AttentionOp>(op);
+    int64_t seqQ = global.getQuery().getType().getDimSize(1);
+    int64_t seqKv = global.getKey().getType().getDimSize(1);
+    int64_t block = attention.getQuery().getType().getDimSize(1);
+    Value index = mesh::ProcessIndexOp::create(
+        builder, loc, builder.getIndexType(), meshSymbol,
+        builder.getDenseI64ArrayAttr(operandShardings[0].dimAxes[1]));
+    Value start = arith::MulIOp::create(
+        builder, loc, index, arith::ConstantIndexOp::create(builder, loc, block));
+    Value diagonal =
+        attention.getCausalOffset()
+            ? attention.getCausalOffset()
+            : arith::ConstantIndexOp::create(builder, loc, seqKv - seqQ)
+                  .getResult();
+    attention.getCausalOffsetMutable().assign(
+        arith::AddIOp::create(builder, loc, start, diagonal).getResult());
   }
   // Grouped-query attention with more query-head slices than key/value
   // heads: the devices of one slice group share a key/value head, which

@@ -280,7 +280,11 @@ def Xf_AttentionOp : Xf_InferredOp<"attention"> {
 
     With `causal`, query `i` sees keys `j <= i + (Skv - Sq)`: the mask is
     aligned to the bottom right, so that with a cache of earlier keys the last
-    query sees every key. `Skv >= Sq` is then required.
+    query sees every key. `Skv >= Sq` is then required. `causal_offset`
+    (an `index`, only with `causal`) replaces `Skv - Sq`: query `i` sees keys
+    `j <= i + causal_offset`. A device holding one block of a sequence's
+    queries passes its block's start plus `Skv - Sq` of the whole sequence;
+    a row that sees no key yields zeros.
 
     The op has no score tensor: lowering (`xf-lower-attention`) produces an
     online-softmax loop nest that never materializes `[Sq, Skv]`.
@@ -289,14 +293,19 @@ def Xf_AttentionOp : Xf_InferredOp<"attention"> {
     %o = xf.attention %q, %k, %v causal
         : (tensor<1x128x32x128xf16>, tensor<1x128x8x128xf16>, tensor<1x128x8x128xf16>)
           -> tensor<1x128x32x128xf16>
+    %p = xf.attention %q2, %k, %v causal causal_offset(%start)
+        : (tensor<1x32x32x128xf16>, tensor<1x128x8x128xf16>, tensor<1x128x8x128xf16>, index)
+          -> tensor<1x32x32x128xf16>
     ```
   }];
   let arguments = (ins Xf_FloatTensor:$query, Xf_FloatTensor:$key,
                        Xf_FloatTensor:$value, UnitAttr:$causal,
+                       Optional<Index>:$causal_offset,
                        OptionalAttr<F64Attr>:$scale);
   let results = (outs Xf_FloatTensor:$result);
   let assemblyFormat = [{
-    $query `,` $key `,` $value (`causal` $causal^)? (`scale` `=` $scale^)?
+    $query `,` $key `,` $value (`causal` $causal^)?
+    (`causal_offset` `(` $causal_offset^ `)`)? (`scale` `=` $scale^)?
     attr-dict `:` functional-type(operands, results)
   }];
   let extraClassDeclaration = [{

@@ -210,12 +210,16 @@ def XfPartition : Pass<"xf-partition", "mlir::ModuleOp"> {
        and removed innermost first.
     4. Results are gathered whole; the annotations disappear.
 
+    Causal attention split over queries gets its device's diagonal as
+    `causal_offset`; grouped-query attention split finer than its key/value
+    heads takes each device's head from the whole keys and values.
+
     Splits that do not divide a dimension evenly are rejected with the
     dimension, its size and the device count. Strategies whose local program
-    needs the device's offset (vocabulary-parallel embedding, causal
-    attention split over queries, RoPE split over the sequence without a
-    positions operand) and normalizations split over their width are
-    rejected with a diagnostic naming the strategy.
+    needs the device's offset inside the op (vocabulary-parallel embedding,
+    RoPE split over the sequence without a positions operand) and
+    normalizations split over their width are rejected with a diagnostic
+    naming the strategy.
 
     Before:
     ```mlir

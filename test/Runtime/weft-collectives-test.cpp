@@ -1,0 +1,835 @@
+//===- weft-collectives-test.cpp - Collectives checked across ranks -------===//
+//
+// Runs under mpirun, one process per device of --mesh, and checks every
+// collective over every list of mesh axes (each subset in each order, the
+// empty one included) against a reference each rank computes on its own:
+// inputs are fresh seeded random data, different on every rank, and every
+// rank regenerates the others' inputs from the seed to build the expected
+// result, so nothing in the check goes through the collectives under test.
+//
+// Tolerances (u: unit roundoff of the type, n: group size <= 4):
+//   * gather, scatter, all_to_all, broadcast, send/recv, max, min and
+//     integer reductions: bit-exact;
+//   * f32/f64 sum: |r - s| <= gamma(n-1) * sum |x_i|, s the exact sum
+//     (computed in long double), gamma(k) = k u / (1 - k u): the
+//     classical bound of recursive summation in any order (u = 2^-24 or
+//     2^-53);
+//   * f32/f64 prod: |r - p| <= gamma(n-1) * |p|, the bound of n-1 rounded
+//     multiplications;
+//   * f16/bf16 sum and prod, accumulated in f32: within one unit in the
+//     last place (of the 16-bit type) of the correctly rounded exact result,
+//     and equal to it for at least 99% of the elements. f32 accumulation of
+//     at most four 16-bit values errs by at most 3 * 2^-24 relative, far
+//     below half a 16-bit ulp (2^-11 or 2^-8), so the one final rounding can
+//     only land on the neighbour when the exact value lies within that
+//     error of a rounding boundary (probability ~2^-10 per element); a
+//     16-bit pairwise reduction would miss the 99% by far.
+//
+// --dead-rank=R makes rank R leave after a first collective instead of
+// calling the second: with --dead-mode=exit it releases its communicator
+// and returns from main (MPI is finalized at exit), with hang it sleeps,
+// with crash it _exit()s without finalizing MPI. The others must fail the
+// second collective within --timeout seconds and abort the run: the test
+// driver (run-collectives-test.py) checks the exit code and the message.
+//
+//===----------------------------------------------------------------------===//
+
+#include "weft/collectives.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+struct Options {
+  std::vector<int64_t> mesh;
+  uint64_t seed = 1;
+  double timeout = 60;
+  int deadRank = -1;
+  std::string deadMode = "exit";
+};
+
+[[noreturn]] void usage(const char *message) {
+  std::fprintf(stderr,
+               "weft-collectives-test: %s\nusage: mpirun -np N "
+               "weft-collectives-test --mesh=AxB [--seed=S] [--timeout=T] "
+               "[--dead-rank=R [--dead-mode=exit|hang|crash]]\n",
+               message);
+  std::exit(2);
+}
+
+Options parseOptions(int argc, char **argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](const char *flag) -> const char * {
+      size_t n = std::strlen(flag);
+      return arg.compare(0, n, flag) == 0 ? arg.c_str() + n : nullptr;
+    };
+    if (const char *v = value("--mesh=")) {
+      for (const char *p = v; *p;) {
+        char *end = nullptr;
+        long long size = std::strtoll(p, &end, 10);
+        if (end == p || size < 1)
+          usage("bad --mesh");
+        o.mesh.push_back(size);
+        p = *end == 'x' ? end + 1 : end;
+        if (*end && *end != 'x')
+          usage("bad --mesh");
+      }
+    } else if (const char *v = value("--seed=")) {
+      o.seed = std::strtoull(v, nullptr, 10);
+    } else if (const char *v = value("--timeout=")) {
+      o.timeout = std::strtod(v, nullptr);
+    } else if (const char *v = value("--dead-rank=")) {
+      o.deadRank = std::atoi(v);
+    } else if (const char *v = value("--dead-mode=")) {
+      o.deadMode = v;
+    } else {
+      usage(("unknown argument " + arg).c_str());
+    }
+  }
+  if (o.mesh.empty())
+    usage("--mesh is required");
+  return o;
+}
+
+std::string formatList(const std::vector<int64_t> &values) {
+  std::string out = "[";
+  for (size_t i = 0; i < values.size(); ++i)
+    out += (i ? ", " : "") + std::to_string(values[i]);
+  return out + "]";
+}
+
+/// Fails the process with the status's message: setup must not fail.
+void check(weft_status_t status, const char *what) {
+  if (!status)
+    return;
+  std::fprintf(stderr, "weft-collectives-test: %s: %s\n", what,
+               weft_status_message(status));
+  weft_status_free(status);
+  std::exit(1);
+}
+
+//===----------------------------------------------------------------------===//
+// Element encodings, written here independently of the runtime's
+//===----------------------------------------------------------------------===//
+
+size_t elementSize(weft_dtype_t dtype) { return weft_dtype_size(dtype); }
+
+bool isHalf(weft_dtype_t dtype) {
+  return dtype == WEFT_DTYPE_F16 || dtype == WEFT_DTYPE_BF16;
+}
+bool isInteger(weft_dtype_t dtype) {
+  return dtype == WEFT_DTYPE_I32 || dtype == WEFT_DTYPE_I64;
+}
+
+/// Exponent and mantissa widths of the 16-bit formats.
+int mantissaBits(weft_dtype_t dtype) {
+  return dtype == WEFT_DTYPE_F16 ? 10 : 7;
+}
+int exponentBias(weft_dtype_t dtype) {
+  return dtype == WEFT_DTYPE_F16 ? 15 : 127;
+}
+
+/// Decodes the normal and zero 16-bit values the test generates and the
+/// results they sum to.
+double decodeHalf(weft_dtype_t dtype, uint16_t bits) {
+  int m = mantissaBits(dtype);
+  int expBits = 15 - m;
+  int e = (bits >> m) & ((1 << expBits) - 1);
+  double mantissa = bits & ((1 << m) - 1);
+  double magnitude =
+      e == 0 ? std::ldexp(mantissa, 1 - exponentBias(dtype) - m)
+             : std::ldexp(mantissa + (1 << m), e - exponentBias(dtype) - m);
+  return (bits >> 15) ? -magnitude : magnitude;
+}
+
+/// `value` rounded to the 16-bit format (normal range), ties to even.
+double roundHalf(weft_dtype_t dtype, double value) {
+  if (value == 0)
+    return 0;
+  int exponent = 0;
+  double fraction = std::frexp(value, &exponent); // [0.5, 1)
+  int bits = mantissaBits(dtype) + 1;
+  return std::ldexp(std::nearbyint(std::ldexp(fraction, bits)),
+                    exponent - bits);
+}
+
+/// One unit in the last place of the 16-bit format at `value`.
+double ulpHalf(weft_dtype_t dtype, double value) {
+  int exponent = 0;
+  std::frexp(value == 0 ? 1e-30 : value, &exponent);
+  return std::ldexp(1.0, exponent - 1 - mantissaBits(dtype));
+}
+
+double load(weft_dtype_t dtype, const std::vector<unsigned char> &buffer,
+            int64_t i) {
+  const unsigned char *p = buffer.data() + i * elementSize(dtype);
+  switch (dtype) {
+  case WEFT_DTYPE_F16:
+  case WEFT_DTYPE_BF16: {
+    uint16_t bits;
+    std::memcpy(&bits, p, 2);
+    return decodeHalf(dtype, bits);
+  }
+  case WEFT_DTYPE_F32: {
+    float v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
+  case WEFT_DTYPE_F64: {
+    double v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+  case WEFT_DTYPE_I32: {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
+  case WEFT_DTYPE_I64: {
+    int64_t v;
+    std::memcpy(&v, p, 8);
+    return static_cast<double>(v);
+  }
+  }
+  return NAN;
+}
+
+int64_t loadInteger(weft_dtype_t dtype, const std::vector<unsigned char> &b,
+                    int64_t i) {
+  if (dtype == WEFT_DTYPE_I32) {
+    int32_t v;
+    std::memcpy(&v, b.data() + i * 4, 4);
+    return v;
+  }
+  int64_t v;
+  std::memcpy(&v, b.data() + i * 8, 8);
+  return v;
+}
+
+//===----------------------------------------------------------------------===//
+// Inputs
+//===----------------------------------------------------------------------===//
+
+/// What the values are for: products need magnitudes near 1.
+enum class Range { Sum, Prod };
+
+/// The input of world rank `rank` for case `caseId`: what every rank
+/// regenerates to build references.
+std::vector<unsigned char> makeInput(uint64_t seed, int64_t caseId,
+                                     int64_t rank, weft_dtype_t dtype,
+                                     int64_t count, Range range) {
+  std::seed_seq sequence{static_cast<uint32_t>(seed),
+                         static_cast<uint32_t>(seed >> 32),
+                         static_cast<uint32_t>(caseId),
+                         static_cast<uint32_t>(rank)};
+  std::mt19937_64 random(sequence);
+  std::vector<unsigned char> out(count * elementSize(dtype));
+  for (int64_t i = 0; i < count; ++i) {
+    unsigned char *p = out.data() + i * elementSize(dtype);
+    uint64_t r = random();
+    switch (dtype) {
+    case WEFT_DTYPE_F16:
+    case WEFT_DTYPE_BF16: {
+      // Normal values: |x| in [2^-5, 1) for sums, [0.5, 2) for products.
+      int m = mantissaBits(dtype);
+      int bias = exponentBias(dtype);
+      int e = range == Range::Sum ? bias - 5 + static_cast<int>(r % 5)
+                                  : bias - 1 + static_cast<int>(r % 2);
+      uint16_t bits = static_cast<uint16_t>(
+          ((r >> 8) & 1) << 15 | e << m | ((r >> 16) & ((1u << m) - 1)));
+      std::memcpy(p, &bits, 2);
+      break;
+    }
+    case WEFT_DTYPE_F32:
+    case WEFT_DTYPE_F64: {
+      double unit = static_cast<double>(r >> 11) * 0x1p-53; // [0, 1)
+      double v = range == Range::Sum ? 2 * unit - 1 : 0.5 + 1.5 * unit;
+      if (range == Range::Prod && (r & 1))
+        v = -v;
+      if (dtype == WEFT_DTYPE_F32) {
+        float f = static_cast<float>(v);
+        std::memcpy(p, &f, 4);
+      } else {
+        std::memcpy(p, &v, 8);
+      }
+      break;
+    }
+    case WEFT_DTYPE_I32: {
+      int32_t v = range == Range::Sum ? static_cast<int32_t>(r % 2001) - 1000
+                                      : static_cast<int32_t>(r % 7) - 3;
+      std::memcpy(p, &v, 4);
+      break;
+    }
+    case WEFT_DTYPE_I64: {
+      // Sums beyond 32 bits.
+      int64_t v = range == Range::Sum
+                      ? static_cast<int64_t>(r % (int64_t(1) << 41)) -
+                            (int64_t(1) << 40)
+                      : static_cast<int64_t>(r % 7) - 3;
+      std::memcpy(p, &v, 8);
+      break;
+    }
+    }
+  }
+  return out;
+}
+
+//===----------------------------------------------------------------------===//
+// The test
+//===----------------------------------------------------------------------===//
+
+class Tester {
+public:
+  Tester(const Options &options, weft_communicator_t *comm)
+      : options(options), comm(comm),
+        rank(weft_communicator_rank(comm)),
+        mesh(options.mesh),
+        coordinates(weft_communicator_coordinates(comm),
+                    weft_communicator_coordinates(comm) + mesh.size()) {}
+
+  int64_t passed = 0;
+  int64_t failed = 0;
+
+  /// Every list of distinct axes, each subset in each order.
+  std::vector<std::vector<int64_t>> axisLists() const {
+    std::vector<std::vector<int64_t>> lists{{}};
+    for (size_t length = 1; length <= mesh.size(); ++length) {
+      std::vector<std::vector<int64_t>> next;
+      for (const auto &list : lists) {
+        if (list.size() != length - 1)
+          continue;
+        for (int64_t axis = 0; axis < static_cast<int64_t>(mesh.size());
+             ++axis) {
+          bool used = false;
+          for (int64_t a : list)
+            used |= a == axis;
+          if (used)
+            continue;
+          auto extended = list;
+          extended.push_back(axis);
+          next.push_back(extended);
+        }
+      }
+      lists.insert(lists.end(), next.begin(), next.end());
+    }
+    return lists;
+  }
+
+  void runAll() {
+    for (const auto &axes : axisLists()) {
+      setGroup(axes);
+      for (weft_dtype_t dtype : kDtypes)
+        for (weft_reduction_t reduction : kReductions)
+          allReduce(dtype, reduction, /*inPlace=*/false);
+      allReduce(WEFT_DTYPE_F32, WEFT_REDUCTION_SUM, /*inPlace=*/true);
+      allReduce(WEFT_DTYPE_BF16, WEFT_REDUCTION_SUM, /*inPlace=*/true);
+      for (int64_t dim = 0; dim < 3; ++dim) {
+        allGather(WEFT_DTYPE_F32, dim);
+        allGather(WEFT_DTYPE_F16, dim);
+        reduceScatter(WEFT_DTYPE_F32, WEFT_REDUCTION_SUM, dim);
+        reduceScatter(WEFT_DTYPE_F32, WEFT_REDUCTION_MAX, dim);
+        reduceScatter(WEFT_DTYPE_I32, WEFT_REDUCTION_SUM, dim);
+        reduceScatter(WEFT_DTYPE_F16, WEFT_REDUCTION_SUM, dim);
+        reduceScatter(WEFT_DTYPE_BF16, WEFT_REDUCTION_SUM, dim);
+        for (int64_t concat = 0; concat < 3; ++concat)
+          allToAll(WEFT_DTYPE_F32, dim, concat);
+        allToAll(WEFT_DTYPE_I64, dim, 2 - dim);
+      }
+      for (int64_t root = 0; root < groupSize; ++root) {
+        broadcast(root, /*inPlace=*/false);
+        broadcast(root, /*inPlace=*/true);
+      }
+      if (groupSize > 1)
+        sendRecv();
+      tableAllReduce();
+    }
+  }
+
+  /// Fails the case `what` with a message (20 printed at most).
+  void fail(const std::string &what, const std::string &message) {
+    if (++failed <= 20)
+      std::fprintf(stderr, "rank %lld: FAILED %s over axes %s: %s\n",
+                   static_cast<long long>(rank), what.c_str(),
+                   formatList(axes).c_str(), message.c_str());
+  }
+
+private:
+  static constexpr weft_dtype_t kDtypes[] = {
+      WEFT_DTYPE_F16, WEFT_DTYPE_BF16, WEFT_DTYPE_F32,
+      WEFT_DTYPE_F64, WEFT_DTYPE_I32,  WEFT_DTYPE_I64};
+  static constexpr weft_reduction_t kReductions[] = {
+      WEFT_REDUCTION_SUM, WEFT_REDUCTION_MAX, WEFT_REDUCTION_MIN,
+      WEFT_REDUCTION_PROD};
+  /// The tensor shape of the layout cases, before scaling one dim by n.
+  static constexpr int64_t kShape[3] = {3, 4, 5};
+  static constexpr int64_t kCount = 1000;
+
+  /// The group of `list` as the mesh dialect numbers it: row-major over
+  /// the listed axes in the order listed.
+  void setGroup(const std::vector<int64_t> &list) {
+    axes = list;
+    groupSize = 1;
+    for (int64_t a : axes)
+      groupSize *= mesh[a];
+    members.clear();
+    for (int64_t i = 0; i < groupSize; ++i)
+      members.push_back(worldRank(groupCoordinates(i)));
+    myIndex = 0;
+    for (int64_t a : axes)
+      myIndex = myIndex * mesh[a] + coordinates[a];
+  }
+
+  std::vector<int64_t> groupCoordinates(int64_t index) const {
+    std::vector<int64_t> out(axes.size());
+    for (size_t k = axes.size(); k-- > 0;) {
+      out[k] = index % mesh[axes[k]];
+      index /= mesh[axes[k]];
+    }
+    return out;
+  }
+
+  int64_t worldRank(const std::vector<int64_t> &groupCoords) const {
+    std::vector<int64_t> device = coordinates;
+    for (size_t k = 0; k < axes.size(); ++k)
+      device[axes[k]] = groupCoords[k];
+    int64_t r = 0;
+    for (size_t a = 0; a < mesh.size(); ++a)
+      r = r * mesh[a] + device[a];
+    return r;
+  }
+
+  std::vector<unsigned char> input(int64_t worldRank, weft_dtype_t dtype,
+                                   int64_t count,
+                                   Range range = Range::Sum) const {
+    return makeInput(options.seed, caseId, worldRank, dtype, count, range);
+  }
+
+  bool expectOk(const std::string &what, weft_status_t status) {
+    if (!status)
+      return true;
+    fail(what, weft_status_message(status));
+    weft_status_free(status);
+    return false;
+  }
+
+  void compareBytes(const std::string &what,
+                    const std::vector<unsigned char> &result,
+                    const std::vector<unsigned char> &expected) {
+    if (result == expected) {
+      ++passed;
+      return;
+    }
+    size_t i = 0;
+    while (i < result.size() && result[i] == expected[i])
+      ++i;
+    fail(what, "first differing byte " + std::to_string(i) + " of " +
+                   std::to_string(expected.size()));
+  }
+
+  /// Checks `result` against the reduction of the members' inputs, with
+  /// the tolerance of the header comment. `index(i)` maps result element
+  /// i to the element of the inputs it reduces.
+  template <typename Index>
+  void compareReduction(const std::string &what, weft_dtype_t dtype,
+                        weft_reduction_t reduction,
+                        const std::vector<std::vector<unsigned char>> &inputs,
+                        const std::vector<unsigned char> &result,
+                        int64_t count, Index &&index) {
+    const double u = dtype == WEFT_DTYPE_F64 ? 0x1p-53 : 0x1p-24;
+    const double k = static_cast<double>(groupSize - 1);
+    const double gamma = k * u / (1 - k * u);
+    int64_t notCorrectlyRounded = 0;
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t j = index(i);
+      if (isInteger(dtype)) {
+        int64_t exact = loadInteger(dtype, inputs[0], j);
+        for (size_t m = 1; m < inputs.size(); ++m) {
+          int64_t x = loadInteger(dtype, inputs[m], j);
+          switch (reduction) {
+          case WEFT_REDUCTION_SUM: exact += x; break;
+          case WEFT_REDUCTION_PROD: exact *= x; break;
+          case WEFT_REDUCTION_MAX: exact = std::max(exact, x); break;
+          case WEFT_REDUCTION_MIN: exact = std::min(exact, x); break;
+          }
+        }
+        int64_t got = loadInteger(dtype, result, i);
+        if (got != exact)
+          return fail(what, "element " + std::to_string(i) + ": " +
+                                std::to_string(got) + ", expected " +
+                                std::to_string(exact));
+        continue;
+      }
+      // In long double: exact for f32 and 16-bit inputs, and within 2^-11
+      // of the tolerance for f64.
+      long double exact = load(dtype, inputs[0], j);
+      long double magnitude = std::fabs(exact);
+      for (size_t m = 1; m < inputs.size(); ++m) {
+        long double x = load(dtype, inputs[m], j);
+        magnitude += std::fabs(x);
+        switch (reduction) {
+        case WEFT_REDUCTION_SUM: exact += x; break;
+        case WEFT_REDUCTION_PROD: exact *= x; break;
+        case WEFT_REDUCTION_MAX: exact = std::max(exact, x); break;
+        case WEFT_REDUCTION_MIN: exact = std::min(exact, x); break;
+        }
+      }
+      const double got = load(dtype, result, i);
+      bool ok;
+      std::string allowed;
+      if (reduction == WEFT_REDUCTION_MAX || reduction == WEFT_REDUCTION_MIN ||
+          groupSize == 1) {
+        ok = got == static_cast<double>(exact);
+        allowed = "exact";
+      } else if (isHalf(dtype)) {
+        double rounded = roundHalf(dtype, static_cast<double>(exact));
+        double ulp = ulpHalf(dtype, rounded);
+        notCorrectlyRounded += got != rounded;
+        ok = std::fabs(got - rounded) <= ulp;
+        allowed = "1 ulp of " + std::to_string(rounded);
+      } else {
+        long double bound = gamma * (reduction == WEFT_REDUCTION_SUM
+                                         ? magnitude
+                                         : std::fabs(exact));
+        ok = std::fabs(got - exact) <= bound;
+        allowed = "|difference| <= " + std::to_string(double(bound));
+      }
+      if (!ok) {
+        char text[160];
+        std::snprintf(text, sizeof(text), "element %lld: %.17g, exact %.17g",
+                      static_cast<long long>(i), got, double(exact));
+        return fail(what, text + (", allowed " + allowed));
+      }
+    }
+    if (notCorrectlyRounded * 100 > count)
+      return fail(what, std::to_string(notCorrectlyRounded) + " of " +
+                            std::to_string(count) +
+                            " elements are not the correctly rounded "
+                            "result (at most 1% may be)");
+    ++passed;
+  }
+
+  void allReduce(weft_dtype_t dtype, weft_reduction_t reduction,
+                 bool inPlace) {
+    ++caseId;
+    std::string what = std::string("all_reduce ") + weft_dtype_name(dtype) +
+                       " " + weft_reduction_name(reduction) +
+                       (inPlace ? " in place" : "");
+    Range range =
+        reduction == WEFT_REDUCTION_PROD ? Range::Prod : Range::Sum;
+    std::vector<std::vector<unsigned char>> inputs;
+    for (int64_t member : members)
+      inputs.push_back(input(member, dtype, kCount, range));
+    std::vector<unsigned char> send = input(rank, dtype, kCount, range);
+    std::vector<unsigned char> recv(send.size(), 0xAB);
+    if (inPlace)
+      recv = send;
+    if (!expectOk(what, weft_communicator_all_reduce(
+                            comm, axes.data(), axes.size(), reduction, dtype,
+                            kCount, inPlace ? recv.data() : send.data(),
+                            recv.data())))
+      return;
+    compareReduction(what, dtype, reduction, inputs, recv, kCount,
+                     [](int64_t i) { return i; });
+  }
+
+  /// Row-major strides of `shape`.
+  static std::vector<int64_t> strides(const std::vector<int64_t> &shape) {
+    std::vector<int64_t> s(shape.size(), 1);
+    for (size_t d = shape.size(); d-- > 1;)
+      s[d - 1] = s[d] * shape[d];
+    return s;
+  }
+
+  /// Multi-index of element `i` of `shape`.
+  static std::vector<int64_t> unravel(int64_t i,
+                                      const std::vector<int64_t> &shape) {
+    std::vector<int64_t> index(shape.size());
+    for (size_t d = shape.size(); d-- > 0;) {
+      index[d] = i % shape[d];
+      i /= shape[d];
+    }
+    return index;
+  }
+
+  static int64_t ravel(const std::vector<int64_t> &index,
+                       const std::vector<int64_t> &shape) {
+    int64_t i = 0;
+    for (size_t d = 0; d < shape.size(); ++d)
+      i = i * shape[d] + index[d];
+    return i;
+  }
+
+  static int64_t numElements(const std::vector<int64_t> &shape) {
+    int64_t n = 1;
+    for (int64_t s : shape)
+      n *= s;
+    return n;
+  }
+
+  void allGather(weft_dtype_t dtype, int64_t dim) {
+    ++caseId;
+    std::string what = std::string("all_gather ") + weft_dtype_name(dtype) +
+                       " gather_dim " + std::to_string(dim);
+    std::vector<int64_t> shape(kShape, kShape + 3);
+    std::vector<int64_t> out = shape;
+    out[dim] *= groupSize;
+    const size_t size = elementSize(dtype);
+    std::vector<unsigned char> send = input(rank, dtype, numElements(shape));
+    std::vector<unsigned char> recv(numElements(out) * size, 0xAB);
+    if (!expectOk(what, weft_communicator_all_gather(
+                            comm, axes.data(), axes.size(), dtype, 3,
+                            shape.data(), dim, send.data(), recv.data())))
+      return;
+    // Element o of the result is element o' of member o[dim] / shape[dim].
+    std::vector<unsigned char> expected(recv.size());
+    std::vector<std::vector<unsigned char>> inputs;
+    for (int64_t member : members)
+      inputs.push_back(input(member, dtype, numElements(shape)));
+    for (int64_t o = 0; o < numElements(out); ++o) {
+      std::vector<int64_t> index = unravel(o, out);
+      int64_t member = index[dim] / shape[dim];
+      index[dim] %= shape[dim];
+      std::memcpy(expected.data() + o * size,
+                  inputs[member].data() + ravel(index, shape) * size, size);
+    }
+    compareBytes(what, recv, expected);
+  }
+
+  void reduceScatter(weft_dtype_t dtype, weft_reduction_t reduction,
+                     int64_t dim) {
+    ++caseId;
+    std::string what = std::string("reduce_scatter ") +
+                       weft_dtype_name(dtype) + " " +
+                       weft_reduction_name(reduction) + " scatter_dim " +
+                       std::to_string(dim);
+    std::vector<int64_t> shape(kShape, kShape + 3);
+    shape[dim] *= groupSize;
+    std::vector<int64_t> out = shape;
+    out[dim] /= groupSize;
+    std::vector<unsigned char> send = input(rank, dtype, numElements(shape));
+    std::vector<unsigned char> recv(numElements(out) * elementSize(dtype),
+                                    0xAB);
+    if (!expectOk(what, weft_communicator_reduce_scatter(
+                            comm, axes.data(), axes.size(), reduction, dtype,
+                            3, shape.data(), dim, send.data(), recv.data())))
+      return;
+    std::vector<std::vector<unsigned char>> inputs;
+    for (int64_t member : members)
+      inputs.push_back(input(member, dtype, numElements(shape)));
+    // This device keeps slice myIndex along dim.
+    compareReduction(what, dtype, reduction, inputs, recv, numElements(out),
+                     [&](int64_t o) {
+                       std::vector<int64_t> index = unravel(o, out);
+                       index[dim] += myIndex * out[dim];
+                       return ravel(index, shape);
+                     });
+  }
+
+  void allToAll(weft_dtype_t dtype, int64_t split, int64_t concat) {
+    ++caseId;
+    std::string what = std::string("all_to_all ") + weft_dtype_name(dtype) +
+                       " split_dim " + std::to_string(split) +
+                       " concat_dim " + std::to_string(concat);
+    std::vector<int64_t> shape(kShape, kShape + 3);
+    shape[split] *= groupSize;
+    std::vector<int64_t> sliced = shape;
+    sliced[split] /= groupSize;
+    std::vector<int64_t> out = sliced;
+    out[concat] *= groupSize;
+    const size_t size = elementSize(dtype);
+    std::vector<unsigned char> send = input(rank, dtype, numElements(shape));
+    std::vector<unsigned char> recv(numElements(out) * size, 0xAB);
+    if (!expectOk(what, weft_communicator_all_to_all(
+                            comm, axes.data(), axes.size(), dtype, 3,
+                            shape.data(), split, concat, send.data(),
+                            recv.data())))
+      return;
+    // Block j along concat_dim is member j's slice myIndex along split_dim.
+    std::vector<std::vector<unsigned char>> inputs;
+    for (int64_t member : members)
+      inputs.push_back(input(member, dtype, numElements(shape)));
+    std::vector<unsigned char> expected(recv.size());
+    for (int64_t o = 0; o < numElements(out); ++o) {
+      std::vector<int64_t> index = unravel(o, out);
+      int64_t member = index[concat] / sliced[concat];
+      index[concat] %= sliced[concat];
+      index[split] += myIndex * sliced[split];
+      std::memcpy(expected.data() + o * size,
+                  inputs[member].data() + ravel(index, shape) * size, size);
+    }
+    compareBytes(what, recv, expected);
+  }
+
+  void broadcast(int64_t root, bool inPlace) {
+    ++caseId;
+    std::string what = "broadcast f32 root index " + std::to_string(root) +
+                       (inPlace ? " in place" : "");
+    std::vector<int64_t> rootCoords = groupCoordinates(root);
+    const bool isRoot = root == myIndex;
+    std::vector<unsigned char> send = input(rank, WEFT_DTYPE_F32, kCount);
+    std::vector<unsigned char> recv(send.size(), 0xAB);
+    if (inPlace && isRoot)
+      recv = send;
+    // Non-roots pass no send buffer: it is read on the root only.
+    const void *source =
+        isRoot ? (inPlace ? recv.data() : send.data()) : nullptr;
+    if (!expectOk(what, weft_communicator_broadcast(
+                            comm, axes.data(), axes.size(), rootCoords.data(),
+                            WEFT_DTYPE_F32, kCount, source, recv.data())))
+      return;
+    compareBytes(what, recv, input(members[root], WEFT_DTYPE_F32, kCount));
+  }
+
+  /// A ring: each device sends to the next in its group and receives from
+  /// the previous one; even indices send first, so nobody waits on a send
+  /// whose receiver is itself sending (group sizes here are even).
+  void sendRecv() {
+    ++caseId;
+    std::string what = "send/recv ring";
+    const int64_t next = (myIndex + 1) % groupSize;
+    const int64_t previous = (myIndex + groupSize - 1) % groupSize;
+    std::vector<int64_t> to = groupCoordinates(next);
+    std::vector<int64_t> from = groupCoordinates(previous);
+    std::vector<unsigned char> send = input(rank, WEFT_DTYPE_F64, kCount);
+    std::vector<unsigned char> recv(send.size(), 0xAB);
+    auto doSend = [&] {
+      return expectOk(what, weft_communicator_send(
+                                comm, axes.data(), axes.size(), to.data(),
+                                WEFT_DTYPE_F64, kCount, send.data()));
+    };
+    auto doRecv = [&] {
+      return expectOk(what, weft_communicator_recv(
+                                comm, axes.data(), axes.size(), from.data(),
+                                WEFT_DTYPE_F64, kCount, recv.data()));
+    };
+    bool ok = myIndex % 2 == 0 ? doSend() && doRecv() : doRecv() && doSend();
+    if (!ok)
+      return;
+    compareBytes(what, recv, input(members[previous], WEFT_DTYPE_F64, kCount));
+  }
+
+  /// The function table compiled code calls, on one sum.
+  void tableAllReduce() {
+    ++caseId;
+    std::string what = "table all_reduce i64 sum";
+    weft_collective_table_t table;
+    check(weft_collective_table_initialize(comm, &table),
+          "weft_collective_table_initialize");
+    std::vector<std::vector<unsigned char>> inputs;
+    for (int64_t member : members)
+      inputs.push_back(input(member, WEFT_DTYPE_I64, kCount));
+    std::vector<unsigned char> send = input(rank, WEFT_DTYPE_I64, kCount);
+    std::vector<unsigned char> recv(send.size());
+    int32_t rc = table.all_reduce(table.communicator, axes.data(),
+                                  static_cast<int64_t>(axes.size()),
+                                  WEFT_REDUCTION_SUM, WEFT_DTYPE_I64, kCount,
+                                  send.data(), recv.data());
+    if (rc != 0 || !expectOk(what, weft_collective_table_take_status(comm)))
+      return fail(what, "returned " + std::to_string(rc));
+    compareReduction(what, WEFT_DTYPE_I64, WEFT_REDUCTION_SUM, inputs, recv,
+                     kCount, [](int64_t i) { return i; });
+  }
+
+  const Options &options;
+  weft_communicator_t *comm;
+  int64_t rank;
+  std::vector<int64_t> mesh;
+  std::vector<int64_t> coordinates;
+  std::vector<int64_t> axes;
+  std::vector<int64_t> members;
+  int64_t groupSize = 1;
+  int64_t myIndex = 0;
+  int64_t caseId = 0;
+};
+
+/// One rank leaves after a first collective; the others must time out in
+/// the second and abort the run.
+int deadRank(const Options &options, weft_communicator_t *comm) {
+  const int64_t rank = weft_communicator_rank(comm);
+  std::vector<int64_t> axes(options.mesh.size());
+  for (size_t a = 0; a < axes.size(); ++a)
+    axes[a] = static_cast<int64_t>(a);
+  std::vector<float> values(16, 1.0f);
+  check(weft_communicator_all_reduce(comm, axes.data(), axes.size(),
+                                     WEFT_REDUCTION_SUM, WEFT_DTYPE_F32,
+                                     values.size(), values.data(),
+                                     values.data()),
+        "the first all_reduce");
+  if (rank == options.deadRank) {
+    std::fprintf(stderr, "rank %lld: leaving (%s) without the second "
+                 "all_reduce\n", static_cast<long long>(rank),
+                 options.deadMode.c_str());
+    if (options.deadMode == "hang")
+      std::this_thread::sleep_for(std::chrono::hours(1));
+    if (options.deadMode == "crash")
+      _exit(3);
+    weft_communicator_release(comm);
+    return 0;
+  }
+  auto start = std::chrono::steady_clock::now();
+  weft_status_t status = weft_communicator_all_reduce(
+      comm, axes.data(), axes.size(), WEFT_REDUCTION_SUM, WEFT_DTYPE_F32,
+      values.size(), values.data(), values.data());
+  double elapsed = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+  if (!status) {
+    std::fprintf(stderr, "rank %lld: the second all_reduce succeeded without "
+                 "rank %d\n", static_cast<long long>(rank), options.deadRank);
+    return 2;
+  }
+  std::fprintf(stderr, "rank %lld: the second all_reduce failed after %.1f s\n",
+               static_cast<long long>(rank), elapsed);
+  weft_communicator_abort(comm, status);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options options = parseOptions(argc, argv);
+  weft_communicator_options_t communicatorOptions;
+  weft_communicator_options_initialize(&communicatorOptions);
+  communicatorOptions.mesh_rank = static_cast<int64_t>(options.mesh.size());
+  communicatorOptions.mesh_shape = options.mesh.data();
+  communicatorOptions.timeout_s = options.timeout;
+  weft_communicator_t *comm = nullptr;
+  check(weft_communicator_create(&communicatorOptions, &comm),
+        "weft_communicator_create");
+  if (options.deadRank >= 0)
+    return deadRank(options, comm);
+
+  Tester tester(options, comm);
+  tester.runAll();
+
+  // Totals over all ranks: plain integer sums, already checked above.
+  int64_t totals[2] = {tester.passed, tester.failed};
+  std::vector<int64_t> all(options.mesh.size());
+  for (size_t a = 0; a < all.size(); ++a)
+    all[a] = static_cast<int64_t>(a);
+  check(weft_communicator_all_reduce(comm, all.data(), all.size(),
+                                     WEFT_REDUCTION_SUM, WEFT_DTYPE_I64, 2,
+                                     totals, totals),
+        "the totals");
+  if (weft_communicator_rank(comm) == 0)
+    std::printf("weft-collectives-test: mesh %s on %lld ranks (%s back "
+                "end), seed %llu: %lld checks passed, %lld failed\n",
+                formatList(options.mesh).c_str(),
+                static_cast<long long>(weft_communicator_size(comm)),
+                weft_collective_backend_name(weft_communicator_backend(comm)),
+                static_cast<unsigned long long>(options.seed),
+                static_cast<long long>(totals[0]),
+                static_cast<long long>(totals[1]));
+  weft_communicator_release(comm);
+  return tester.failed ? 1 : 0;
+}
