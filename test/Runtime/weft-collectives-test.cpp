@@ -55,13 +55,16 @@ struct Options {
   double timeout = 60;
   int deadRank = -1;
   std::string deadMode = "exit";
+  /// The axes of the dead-rank collectives; all when empty.
+  std::vector<int64_t> deadAxes;
 };
 
 [[noreturn]] void usage(const char *message) {
   std::fprintf(stderr,
                "weft-collectives-test: %s\nusage: mpirun -np N "
                "weft-collectives-test --mesh=AxB [--seed=S] [--timeout=T] "
-               "[--dead-rank=R [--dead-mode=exit|hang|crash]]\n",
+               "[--dead-rank=R [--dead-mode=exit|hang|crash] "
+               "[--dead-axes=A,B]]\n",
                message);
   std::exit(2);
 }
@@ -93,6 +96,14 @@ Options parseOptions(int argc, char **argv) {
       o.deadRank = std::atoi(v);
     } else if (const char *v = value("--dead-mode=")) {
       o.deadMode = v;
+    } else if (const char *v = value("--dead-axes=")) {
+      for (const char *p = v; *p; p += *p == ',') {
+        char *end = nullptr;
+        o.deadAxes.push_back(std::strtoll(p, &end, 10));
+        if (end == p)
+          usage("bad --dead-axes");
+        p = end;
+      }
     } else {
       usage(("unknown argument " + arg).c_str());
     }
@@ -753,13 +764,28 @@ private:
   int64_t caseId = 0;
 };
 
-/// One rank leaves after a first collective; the others must time out in
-/// the second and abort the run.
+/// One rank leaves after a first collective; the others of its group must
+/// time out in the second and abort the run, and the other groups must
+/// complete theirs.
 int deadRank(const Options &options, weft_communicator_t *comm) {
   const int64_t rank = weft_communicator_rank(comm);
-  std::vector<int64_t> axes(options.mesh.size());
-  for (size_t a = 0; a < axes.size(); ++a)
-    axes[a] = static_cast<int64_t>(a);
+  std::vector<int64_t> axes = options.deadAxes;
+  if (axes.empty())
+    for (size_t a = 0; a < options.mesh.size(); ++a)
+      axes.push_back(static_cast<int64_t>(a));
+  // The dead rank is in this rank's group when they agree on every axis
+  // the collective does not run over.
+  bool sameGroup = true;
+  int64_t dead = options.deadRank;
+  for (size_t a = options.mesh.size(); a-- > 0;) {
+    bool listed = false;
+    for (int64_t x : axes)
+      listed |= x == static_cast<int64_t>(a);
+    if (!listed)
+      sameGroup &= dead % options.mesh[a] ==
+                   weft_communicator_coordinates(comm)[a];
+    dead /= options.mesh[a];
+  }
   std::vector<float> values(16, 1.0f);
   check(weft_communicator_all_reduce(comm, axes.data(), axes.size(),
                                      WEFT_REDUCTION_SUM, WEFT_DTYPE_F32,
@@ -784,6 +810,13 @@ int deadRank(const Options &options, weft_communicator_t *comm) {
   double elapsed = std::chrono::duration<double>(
                        std::chrono::steady_clock::now() - start)
                        .count();
+  if (!status && !sameGroup) {
+    std::fprintf(stderr, "rank %lld: the second all_reduce succeeded (rank "
+                 "%d is in another group)\n", static_cast<long long>(rank),
+                 options.deadRank);
+    weft_communicator_release(comm);
+    return 0;
+  }
   if (!status) {
     std::fprintf(stderr, "rank %lld: the second all_reduce succeeded without "
                  "rank %d\n", static_cast<long long>(rank), options.deadRank);

@@ -24,30 +24,6 @@ func.func @not_a_strategy(%x: tensor<8x16xf32>) -> tensor<8x16xf32> {
 // -----
 
 mesh.mesh @mesh(shape = 2)
-func.func @vocab(%table: tensor<64x8xf32>, %ids: tensor<1x4xi32>) -> tensor<1x4x8xf32> {
-  %0 = mesh.shard %table to <@mesh, [[0]]> annotate_for_users : tensor<64x8xf32>
-  %1 = mesh.shard %ids to <@mesh, []> annotate_for_users : tensor<1x4xi32>
-  // expected-error @+1 {{'xf.embedding' op vocabulary-parallel lookup (vocab-parallel(axis0)) needs each device's vocabulary offset; not partitioned yet}}
-  %2 = xf.embedding %0[%1] : (tensor<64x8xf32>, tensor<1x4xi32>) -> tensor<1x4x8xf32>
-  %3 = mesh.shard %2 to <@mesh, [], partial = sum[0]> : tensor<1x4x8xf32>
-  %4 = mesh.shard %3 to <@mesh, []> annotate_for_users : tensor<1x4x8xf32>
-  return %4 : tensor<1x4x8xf32>
-}
-
-// -----
-
-mesh.mesh @mesh(shape = 2)
-func.func @rope_sequence(%x: tensor<1x8x2x4xf32>) -> tensor<1x8x2x4xf32> {
-  %0 = mesh.shard %x to <@mesh, [[], [0]]> annotate_for_users : tensor<1x8x2x4xf32>
-  // expected-error @+1 {{'xf.rope' op rotary embedding split over the sequence (sequence-parallel(axis0)) needs each device's positions; give it a positions operand}}
-  %1 = xf.rope %0 theta = 1.0e+04 : (tensor<1x8x2x4xf32>) -> tensor<1x8x2x4xf32>
-  %2 = mesh.shard %1 to <@mesh, [[], [0]]> : tensor<1x8x2x4xf32>
-  return %2 : tensor<1x8x2x4xf32>
-}
-
-// -----
-
-mesh.mesh @mesh(shape = 2)
 func.func @norm_width(%x: tensor<4x8xf32>, %g: tensor<8xf32>) -> tensor<4x8xf32> {
   %0 = mesh.shard %x to <@mesh, [[], [0]]> annotate_for_users : tensor<4x8xf32>
   %1 = mesh.shard %g to <@mesh, [[0]]> annotate_for_users : tensor<8xf32>

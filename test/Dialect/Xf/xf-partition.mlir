@@ -177,3 +177,51 @@ func.func @causal_queries(%q: tensor<1x16x2x4xf32>, %k: tensor<1x16x2x4xf32>) ->
   %3 = mesh.shard %2 to <@mesh, []> annotate_for_users : tensor<1x16x2x4xf32>
   return %3 : tensor<1x16x2x4xf32>
 }
+
+// -----
+
+// Vocabulary-parallel lookup: rows [32 r, 32 r + 32) of the table on device
+// r; ids shifted by 32 r, looked up where they are this device's (row 0
+// otherwise) and zeroed where not; the partial sums all-reduce.
+// CHECK-LABEL: func.func @vocab
+// CHECK-SAME: %[[TABLE:[^:]*]]: tensor<32x8xf32> {mesh.sharding = #mesh.sharding<@mesh, {{\[\[}}0]]>}
+// CHECK-SAME: %[[IDS:[^:]*]]: tensor<1x4xi32> {mesh.sharding = #mesh.sharding<@mesh, []>}
+// CHECK:      %[[I:.*]] = mesh.process_index on @mesh mesh_axes = [0] : index
+// CHECK:      %[[FIRST:.*]] = arith.muli %[[I]], %{{.*}} : index
+// CHECK:      %[[START:.*]] = arith.index_cast %[[FIRST]] : index to i32
+// CHECK:      %[[LOCAL:.*]] = linalg.generic {{.*}} ins(%[[IDS]] : tensor<1x4xi32>)
+// CHECK:        arith.subi %{{.*}}, %[[START]] : i32
+// CHECK:        arith.select
+// CHECK:      %[[MASK:.*]] = linalg.generic {{.*}} ins(%[[IDS]] : tensor<1x4xi32>) outs(%{{.*}} : tensor<1x4x1xf32>)
+// CHECK:      %[[ROWS:.*]] = xf.embedding %[[TABLE]][%[[LOCAL]]] : (tensor<32x8xf32>, tensor<1x4xi32>) -> tensor<1x4x8xf32>
+// CHECK:      %[[MINE:.*]] = xf.mul %[[ROWS]], %[[MASK]] : (tensor<1x4x8xf32>, tensor<1x4x1xf32>) -> tensor<1x4x8xf32>
+// CHECK:      %[[SUM:.*]] = mesh.all_reduce %[[MINE]] on @mesh mesh_axes = [0]
+// CHECK:      return %[[SUM]]
+mesh.mesh @mesh(shape = 2)
+func.func @vocab(%table: tensor<64x8xf32>, %ids: tensor<1x4xi32>) -> tensor<1x4x8xf32> {
+  %0 = mesh.shard %table to <@mesh, [[0]]> annotate_for_users : tensor<64x8xf32>
+  %1 = mesh.shard %ids to <@mesh, []> annotate_for_users : tensor<1x4xi32>
+  %2 = xf.embedding %0[%1] : (tensor<64x8xf32>, tensor<1x4xi32>) -> tensor<1x4x8xf32>
+  %3 = mesh.shard %2 to <@mesh, [], partial = sum[0]> : tensor<1x4x8xf32>
+  %4 = mesh.shard %3 to <@mesh, []> annotate_for_users : tensor<1x4x8xf32>
+  return %4 : tensor<1x4x8xf32>
+}
+
+// -----
+
+// RoPE over a block of the sequence: positions start at the block's start.
+// CHECK-LABEL: func.func @rope_sequence
+// CHECK:      %[[I:.*]] = mesh.process_index on @mesh mesh_axes = [0] : index
+// CHECK:      %[[START:.*]] = arith.muli %[[I]], %{{.*}} : index
+// CHECK:      %[[POS:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x4xi64>)
+// CHECK:        %[[J:.*]] = linalg.index 1 : index
+// CHECK:        arith.addi %[[START]], %[[J]] : index
+// CHECK:      xf.rope %{{.*}} positions(%[[POS]]) theta = 1.000000e+04 : (tensor<1x4x2x4xf32>, tensor<1x4xi64>) -> tensor<1x4x2x4xf32>
+mesh.mesh @mesh(shape = 2)
+func.func @rope_sequence(%x: tensor<1x8x2x4xf32>) -> tensor<1x8x2x4xf32> {
+  %0 = mesh.shard %x to <@mesh, [[], [0]]> annotate_for_users : tensor<1x8x2x4xf32>
+  %1 = xf.rope %0 theta = 1.0e+04 : (tensor<1x8x2x4xf32>) -> tensor<1x8x2x4xf32>
+  %2 = mesh.shard %1 to <@mesh, [[], [0]]> : tensor<1x8x2x4xf32>
+  %3 = mesh.shard %2 to <@mesh, []> annotate_for_users : tensor<1x8x2x4xf32>
+  return %3 : tensor<1x8x2x4xf32>
+}

@@ -17,9 +17,11 @@
 #include "weft/Sharding/LoopSpace.h"
 #include "weft/Sharding/Reshard.h"
 #include "weft/Sharding/ShardingOpInterface.h"
+#include "weft/Support/LinalgBuilders.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
@@ -365,14 +367,6 @@ LogicalResult FunctionPartitioner::partitionOp(Operation *op) {
     auto splits = [&](const TensorSharding &s, int64_t dim) {
       return dim < s.getRank() && !s.dimAxes[dim].empty();
     };
-    if (isa<xf::EmbeddingOp>(op) && splits(operandShardings[0], 0))
-      return op->emitOpError("vocabulary-parallel lookup (") << match->name
-             << ") needs each device's vocabulary offset; not partitioned yet";
-    if (auto rope = dyn_cast<xf::RopeOp>(op);
-        rope && !rope.getPositions() && splits(operandShardings[0], 1))
-      return op->emitOpError("rotary embedding split over the sequence (")
-             << match->name
-             << ") needs each device's positions; give it a positions operand";
     if (isa<xf::LayerNormOp, xf::RmsNormOp>(op) &&
         splits(operandShardings[0], operandShardings[0].getRank() - 1))
       return op->emitOpError("normalization split over its width (")
@@ -402,6 +396,90 @@ LogicalResult FunctionPartitioner::partitionOp(Operation *op) {
     if (failed(type))
       return failure();
     result.setType(*type);
+  }
+  // Vocabulary-parallel lookup: each device holds rows [start, start + V/n)
+  // of the table, looks up the ids that fall there and contributes zeros
+  // for the others; the partial sum over devices is the lookup.
+  if (auto embedding = dyn_cast<xf::EmbeddingOp>(local);
+      embedding && !operandShardings[0].dimAxes[0].empty()) {
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPoint(embedding);
+    auto ids = embedding.getIds();
+    auto idsType = ids.getType();
+    Type idType = idsType.getElementType();
+    int64_t rows = embedding.getTable().getType().getDimSize(0);
+    Value index = mesh::ProcessIndexOp::create(
+        builder, loc, builder.getIndexType(), meshSymbol,
+        builder.getDenseI64ArrayAttr(operandShardings[0].dimAxes[0]));
+    Value start = arith::IndexCastOp::create(
+        builder, loc, idType,
+        arith::MulIOp::create(builder, loc, index,
+                              arith::ConstantIndexOp::create(builder, loc, rows)));
+    Value rowCount = arith::ConstantOp::create(
+        builder, loc, builder.getIntegerAttr(idType, rows));
+    Value zeroId =
+        arith::ConstantOp::create(builder, loc, builder.getIntegerAttr(idType, 0));
+    // The local row of an id, and whether the id is this device's.
+    auto localRow = [&](OpBuilder &b, Location l, Value id) {
+      return arith::SubIOp::create(b, l, id, start).getResult();
+    };
+    auto owned = [&](OpBuilder &b, Location l, Value row) {
+      Value low = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, row,
+                                        zeroId);
+      Value high = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, row,
+                                         rowCount);
+      return arith::AndIOp::create(b, l, low, high).getResult();
+    };
+    Value localIds = createElementwise(
+        builder, loc, idsType.getShape(), idType, {ids},
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value row = localRow(b, l, args[0]);
+          return arith::SelectOp::create(b, l, owned(b, l, row), row, zeroId);
+        });
+    embedding.getIdsMutable().assign(localIds);
+    // Zero the rows of ids another device owns: multiply by a 0/1 mask
+    // shaped [ids..., 1], broadcast over the width.
+    auto resultType = cast<RankedTensorType>(embedding.getType());
+    Type elementType = resultType.getElementType();
+    SmallVector<int64_t> maskShape(idsType.getShape());
+    maskShape.push_back(1);
+    int64_t loops = maskShape.size();
+    Value mask = createElementwise(
+        builder, loc, maskShape, elementType, {ids},
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          return arith::SelectOp::create(
+              b, l, owned(b, l, localRow(b, l, args[0])),
+              floatConstant(b, l, elementType, 1.0),
+              floatConstant(b, l, elementType, 0.0));
+        },
+        {getDropDimMap(builder.getContext(), loops, loops - 1)});
+    builder.setInsertionPointAfter(embedding);
+    auto masked = xf::MulOp::create(builder, loc, resultType,
+                                    embedding.getResult(), mask);
+    embedding.getResult().replaceAllUsesExcept(masked, masked);
+    local = masked.getOperation();
+  }
+  // Rotary embedding over a block of the sequence: positions start at the
+  // block's start.
+  if (auto rope = dyn_cast<xf::RopeOp>(local);
+      rope && !rope.getPositions() && !operandShardings[0].dimAxes[1].empty()) {
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPoint(rope);
+    auto type = rope.getInput().getType();
+    int64_t block = type.getDimSize(1);
+    Value index = mesh::ProcessIndexOp::create(
+        builder, loc, builder.getIndexType(), meshSymbol,
+        builder.getDenseI64ArrayAttr(operandShardings[0].dimAxes[1]));
+    Value start = arith::MulIOp::create(
+        builder, loc, index, arith::ConstantIndexOp::create(builder, loc, block));
+    Value positions = createElementwise(
+        builder, loc, {type.getDimSize(0), block}, builder.getI64Type(), {},
+        [&](OpBuilder &b, Location l, ValueRange) -> Value {
+          Value position = arith::AddIOp::create(
+              b, l, start, linalg::IndexOp::create(b, l, 1));
+          return arith::IndexCastOp::create(b, l, b.getI64Type(), position);
+        });
+    rope.getPositionsMutable().assign(positions);
   }
   // Causal attention over a block of the queries: its diagonal moves by
   // the block's start.

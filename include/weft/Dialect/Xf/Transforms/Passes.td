@@ -214,12 +214,14 @@ def XfPartition : Pass<"xf-partition", "mlir::ModuleOp"> {
     `causal_offset`; grouped-query attention split finer than its key/value
     heads takes each device's head from the whole keys and values.
 
+    A vocabulary-parallel lookup shifts the ids by its device's first row,
+    looks up the ids it owns (row 0 for the others) and zeroes the rows of
+    ids it does not own; RoPE split over the sequence gets positions from
+    its block's start.
+
     Splits that do not divide a dimension evenly are rejected with the
-    dimension, its size and the device count. Strategies whose local program
-    needs the device's offset inside the op (vocabulary-parallel embedding,
-    RoPE split over the sequence without a positions operand) and
-    normalizations split over their width are rejected with a diagnostic
-    naming the strategy.
+    dimension, its size and the device count; normalizations split over
+    their width are rejected with a diagnostic naming the strategy.
 
     Before:
     ```mlir
@@ -240,6 +242,7 @@ def XfPartition : Pass<"xf-partition", "mlir::ModuleOp"> {
   }];
   let dependentDialects = ["weft::mesh::MeshDialect",
                            "mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
                            "mlir::tensor::TensorDialect"];
 }
 
