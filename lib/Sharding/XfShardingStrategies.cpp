@@ -216,7 +216,7 @@ void buildStrategies(xf::EmbeddingOp op, const StrategyContext &context,
 
 /// A normalization over the last dimension with per-feature parameters.
 /// Splitting the width needs the row statistics summed over the group:
-/// `statistics` values (mean and variance, or the mean square) per row.
+/// `statistics` all-reduces (mean, then variance; or the mean square).
 template <typename NormOp>
 void buildNormStrategies(NormOp op, int64_t statistics,
                          const StrategyContext &context,
@@ -243,9 +243,12 @@ void buildNormStrategies(NormOp op, int64_t statistics,
                                           strategy.operands[0].getSplitCount(
                                               shape.size() - 1,
                                               context.getMesh().shape));
-        for (int64_t axis : assignment[width])
-          strategy.collectives.push_back(
-              {CollectiveKind::AllReduce, axis, rows * statistics * 4.0});
+        // One all-reduce of one f32 per row for each statistic (the mean,
+        // then the variance around it).
+        for (int64_t s = 0; s < statistics; ++s)
+          for (int64_t axis : assignment[width])
+            strategy.collectives.push_back(
+                {CollectiveKind::AllReduce, axis, rows * 4.0});
         return true;
       });
 }

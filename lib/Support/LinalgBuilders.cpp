@@ -8,6 +8,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
@@ -169,3 +170,97 @@ Value createContraction(OpBuilder &b, Location loc, Value lhs, Value rhs,
 }
 
 } // namespace weft
+
+Value weft::createRowReduction(OpBuilder &b, Location loc, Value input, unsigned dim,
+                         double start, ScalarBodyFn combine) {
+  auto type = cast<RankedTensorType>(input.getType());
+  Type compute = getComputeType(type.getElementType());
+  SmallVector<int64_t> shape(type.getShape());
+  shape.erase(shape.begin() + dim);
+  Value init = createFilledTensor(b, loc, shape, compute, start);
+  return createReduction(
+      b, loc, input, dim, init,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        return combine(nb, nloc,
+                       {castFloat(nb, nloc, args[0], compute), args.back()});
+      });
+}
+
+Value weft::createSum(OpBuilder &b, Location loc, Value input, unsigned dim) {
+  return createRowReduction(
+      b, loc, input, dim, 0.0,
+      [](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
+        return arith::AddFOp::create(nb, nloc, args[0], args[1]);
+      });
+}
+
+Value weft::createNormalization(OpBuilder &b, Location loc, Value x,
+                                Value gamma, Value beta, double epsilon,
+                                bool centre, int64_t width,
+                                RowSumsFn combineRowSums) {
+  auto type = cast<RankedTensorType>(x.getType());
+  unsigned rank = type.getRank();
+  Type elem = type.getElementType(), compute = getComputeType(elem);
+  MLIRContext *ctx = b.getContext();
+  SmallVector<int64_t> rowShape(type.getShape().drop_back());
+  Value widthValue = floatConstant(b, loc, compute, static_cast<double>(width));
+  auto combine = [&](Value rowSums) {
+    return combineRowSums ? combineRowSums(rowSums) : rowSums;
+  };
+
+  Value mean;
+  if (centre)
+    mean = createElementwise(
+        b, loc, rowShape, compute, combine(createSum(b, loc, x, rank - 1)),
+        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          return arith::DivFOp::create(nb, l, args[0], widthValue);
+        });
+  Value init = createFilledTensor(b, loc, rowShape, compute, 0.0);
+  Value sumSq = createReduction(
+      b, loc, x, rank - 1, init,
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value d = castFloat(nb, l, args[0], compute);
+        if (centre)
+          d = arith::SubFOp::create(nb, l, d, args[1]);
+        return arith::AddFOp::create(nb, l, args.back(),
+                                     arith::MulFOp::create(nb, l, d, d));
+      },
+      centre ? ValueRange{mean} : ValueRange{});
+  sumSq = combine(sumSq);
+
+  // x [, mean], sum of squares, gamma [, beta]
+  AffineMap row = getDropDimMap(ctx, rank, rank - 1);
+  AffineMap feature = AffineMap::get(rank, 0, getAffineDimExpr(rank - 1, ctx));
+  SmallVector<Value> inputs{x};
+  SmallVector<AffineMap> maps{AffineMap::getMultiDimIdentityMap(rank, ctx)};
+  auto add = [&](Value v, AffineMap map) {
+    inputs.push_back(v);
+    maps.push_back(map);
+  };
+  if (centre)
+    add(mean, row);
+  add(sumSq, row);
+  add(gamma, feature);
+  if (beta)
+    add(beta, feature);
+  return createElementwise(
+      b, loc, type.getShape(), elem, inputs,
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        unsigned next = 0;
+        Value centred = castFloat(nb, l, args[next++], compute);
+        if (centre)
+          centred = arith::SubFOp::create(nb, l, centred, args[next++]);
+        Value variance = arith::AddFOp::create(
+            nb, l, arith::DivFOp::create(nb, l, args[next++], widthValue),
+            floatConstant(nb, l, compute, epsilon));
+        Value norm = arith::DivFOp::create(
+            nb, l, centred, math::SqrtOp::create(nb, l, variance));
+        Value out = arith::MulFOp::create(
+            nb, l, norm, castFloat(nb, l, args[next++], compute));
+        if (beta)
+          out = arith::AddFOp::create(nb, l, out,
+                                      castFloat(nb, l, args[next++], compute));
+        return castFloat(nb, l, out, elem);
+      },
+      maps);
+}

@@ -36,6 +36,7 @@
 
 #include "weft/collectives.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -57,6 +58,10 @@ struct Options {
   std::string deadMode = "exit";
   /// The axes of the dead-rank collectives; all when empty.
   std::vector<int64_t> deadAxes;
+  /// --benchmark: time the collectives instead (f32, 1 KiB to this many
+  /// bytes, each size repeated for about --benchmark-seconds).
+  int64_t benchmarkMaxBytes = 0;
+  double benchmarkSeconds = 0.2;
 };
 
 [[noreturn]] void usage(const char *message) {
@@ -64,7 +69,8 @@ struct Options {
                "weft-collectives-test: %s\nusage: mpirun -np N "
                "weft-collectives-test --mesh=AxB [--seed=S] [--timeout=T] "
                "[--dead-rank=R [--dead-mode=exit|hang|crash] "
-               "[--dead-axes=A,B]]\n",
+               "[--dead-axes=A,B]] [--benchmark=MAX_BYTES "
+               "[--benchmark-seconds=S]]\n",
                message);
   std::exit(2);
 }
@@ -96,6 +102,10 @@ Options parseOptions(int argc, char **argv) {
       o.deadRank = std::atoi(v);
     } else if (const char *v = value("--dead-mode=")) {
       o.deadMode = v;
+    } else if (const char *v = value("--benchmark=")) {
+      o.benchmarkMaxBytes = std::strtoll(v, nullptr, 10);
+    } else if (const char *v = value("--benchmark-seconds=")) {
+      o.benchmarkSeconds = std::strtod(v, nullptr);
     } else if (const char *v = value("--dead-axes=")) {
       for (const char *p = v; *p; p += *p == ',') {
         char *end = nullptr;
@@ -827,6 +837,98 @@ int deadRank(const Options &options, weft_communicator_t *comm) {
   weft_communicator_abort(comm, status);
 }
 
+/// Times all_reduce, all_gather, reduce_scatter and all_to_all over the
+/// whole mesh on f32 buffers of 1 KiB, 4 KiB, ... up to the given size
+/// (the full tensor: all_reduce's and reduce_scatter's input, all_gather's
+/// output, all_to_all's buffer). Rank 0 prints one JSON object per line
+/// with the slowest rank's mean time per call.
+int benchmark(const Options &options, weft_communicator_t *comm) {
+  std::vector<int64_t> axes(options.mesh.size());
+  for (size_t a = 0; a < axes.size(); ++a)
+    axes[a] = static_cast<int64_t>(a);
+  const int64_t n = weft_communicator_size(comm);
+  std::vector<float> send(options.benchmarkMaxBytes / 4 + n, 1.0f);
+  std::vector<float> recv(send.size());
+  auto sync = [&] {
+    float x = 0;
+    check(weft_communicator_all_reduce(comm, axes.data(), axes.size(),
+                                       WEFT_REDUCTION_SUM, WEFT_DTYPE_F32, 1,
+                                       &x, &x),
+          "barrier");
+  };
+  const char *names[] = {"all_reduce", "all_gather", "reduce_scatter",
+                         "all_to_all"};
+  for (int64_t bytes = 1024; bytes <= options.benchmarkMaxBytes; bytes *= 4) {
+    const int64_t count = bytes / 4 / n * n; // Divisible by n.
+    for (int c = 0; c < 4; ++c) {
+      auto call = [&] {
+        weft_status_t status = nullptr;
+        const int64_t full[1] = {count}, part[1] = {count / n};
+        switch (c) {
+        case 0:
+          status = weft_communicator_all_reduce(
+              comm, axes.data(), axes.size(), WEFT_REDUCTION_SUM,
+              WEFT_DTYPE_F32, count, send.data(), recv.data());
+          break;
+        case 1:
+          status = weft_communicator_all_gather(
+              comm, axes.data(), axes.size(), WEFT_DTYPE_F32, 1, part, 0,
+              send.data(), recv.data());
+          break;
+        case 2:
+          status = weft_communicator_reduce_scatter(
+              comm, axes.data(), axes.size(), WEFT_REDUCTION_SUM,
+              WEFT_DTYPE_F32, 1, full, 0, send.data(), recv.data());
+          break;
+        default:
+          status = weft_communicator_all_to_all(
+              comm, axes.data(), axes.size(), WEFT_DTYPE_F32, 1, full, 0, 0,
+              send.data(), recv.data());
+        }
+        check(status, names[c]);
+      };
+      // Warm up (forms the group, touches the pages), then size the run
+      // from one timed call so every rank agrees on the repetitions.
+      call();
+      sync();
+      auto start = std::chrono::steady_clock::now();
+      call();
+      double once = std::chrono::duration<double>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+      check(weft_communicator_all_reduce(comm, axes.data(), axes.size(),
+                                         WEFT_REDUCTION_MAX, WEFT_DTYPE_F64,
+                                         1, &once, &once),
+            "timing");
+      int64_t repeat = std::max<int64_t>(
+          3, std::min<int64_t>(2000, static_cast<int64_t>(
+                                         options.benchmarkSeconds / once)));
+      sync();
+      start = std::chrono::steady_clock::now();
+      for (int64_t r = 0; r < repeat; ++r)
+        call();
+      double mean = std::chrono::duration<double>(
+                        std::chrono::steady_clock::now() - start)
+                        .count() /
+                    repeat;
+      check(weft_communicator_all_reduce(comm, axes.data(), axes.size(),
+                                         WEFT_REDUCTION_MAX, WEFT_DTYPE_F64,
+                                         1, &mean, &mean),
+            "timing");
+      if (weft_communicator_rank(comm) == 0)
+        std::printf("{\"collective\": \"%s\", \"ranks\": %lld, "
+                    "\"bytes\": %lld, \"seconds\": %.9g, \"repeat\": "
+                    "%lld}\n",
+                    names[c], static_cast<long long>(n),
+                    static_cast<long long>(count * 4), mean,
+                    static_cast<long long>(repeat));
+      std::fflush(stdout);
+    }
+  }
+  weft_communicator_release(comm);
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -841,6 +943,8 @@ int main(int argc, char **argv) {
         "weft_communicator_create");
   if (options.deadRank >= 0)
     return deadRank(options, comm);
+  if (options.benchmarkMaxBytes > 0)
+    return benchmark(options, comm);
 
   Tester tester(options, comm);
   tester.runAll();

@@ -88,6 +88,32 @@ mlir::Value createContraction(mlir::OpBuilder &b, mlir::Location loc,
                               mlir::Value lhs, mlir::Value rhs, mlir::Value acc,
                               bool transposeRhs);
 
+/// Reduces `input` over `dim` in the compute type (f32 for f16/bf16),
+/// starting from `start`: row sums and maxima.
+mlir::Value createRowReduction(mlir::OpBuilder &b, mlir::Location loc,
+                               mlir::Value input, unsigned dim, double start,
+                               ScalarBodyFn combine);
+/// The sum of `input` over `dim` in the compute type.
+mlir::Value createSum(mlir::OpBuilder &b, mlir::Location loc,
+                      mlir::Value input, unsigned dim);
+
+/// Turns one slice's row sums into the whole row's (e.g. an all-reduce over
+/// the devices holding the other slices of the row).
+using RowSumsFn = llvm::function_ref<mlir::Value(mlir::Value)>;
+
+/// `(x - mean) / sqrt(var + eps) * gamma (+ beta)` over the last dimension
+/// of `x`, whose rows average over `width` features: the last dimension,
+/// or more when `x` holds one slice of each row and `combineRowSums` adds
+/// the other slices' sums. Layer norm centres (`centre`): the mean is summed
+/// first and the variance taken around it in a second pass, rather than as
+/// E[x²] - E[x]², which cancels catastrophically for large means. RMS norm
+/// does not centre (mean 0, the "variance" is the mean square) and has no
+/// beta.
+mlir::Value createNormalization(mlir::OpBuilder &b, mlir::Location loc,
+                                mlir::Value x, mlir::Value gamma,
+                                mlir::Value beta, double epsilon, bool centre,
+                                int64_t width, RowSumsFn combineRowSums = {});
+
 } // namespace weft
 
 #endif // WEFT_SUPPORT_LINALGBUILDERS_H

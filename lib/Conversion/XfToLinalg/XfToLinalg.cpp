@@ -58,30 +58,6 @@ Value createComputeElementwise(OpBuilder &b, Location loc,
       });
 }
 
-/// Reduces `input` over `dim` in the compute type, starting from `start`:
-/// the row sums and maxima of the norms and softmax.
-Value createRowReduction(OpBuilder &b, Location loc, Value input, unsigned dim,
-                         double start, ScalarBodyFn combine) {
-  Type compute = getComputeType(elementTypeOf(input));
-  SmallVector<int64_t> shape(shapeOf(input));
-  shape.erase(shape.begin() + dim);
-  Value init = createFilledTensor(b, loc, shape, compute, start);
-  return createReduction(
-      b, loc, input, dim, init,
-      [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        return combine(nb, nloc,
-                       {castFloat(nb, nloc, args[0], compute), args.back()});
-      });
-}
-
-Value createSum(OpBuilder &b, Location loc, Value input, unsigned dim) {
-  return createRowReduction(
-      b, loc, input, dim, 0.0,
-      [](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
-        return arith::AddFOp::create(nb, nloc, args[0], args[1]);
-      });
-}
-
 Value createMax(OpBuilder &b, Location loc, Value input, unsigned dim) {
   return createRowReduction(
       b, loc, input, dim, -INFINITY,
@@ -179,76 +155,6 @@ struct LowerSilu : OpRewritePattern<SiluOp> {
 // Normalizations and softmax
 //===----------------------------------------------------------------------===//
 
-/// `(x - mean) / sqrt(var + eps) * gamma (+ beta)` over the last dimension of
-/// `x`. Layer norm centres (`centre`): the mean is summed first and the
-/// variance taken around it in a second pass, rather than as E[x²] - E[x]²,
-/// which cancels catastrophically for large means. RMS norm does not centre
-/// (mean 0, the "variance" is the mean square) and has no beta.
-Value createNormalization(OpBuilder &b, Location loc, Value x, Value gamma,
-                          Value beta, double epsilon, bool centre) {
-  auto type = cast<RankedTensorType>(x.getType());
-  unsigned rank = type.getRank();
-  Type elem = type.getElementType(), compute = getComputeType(elem);
-  MLIRContext *ctx = b.getContext();
-  SmallVector<int64_t> rowShape(type.getShape().drop_back());
-  Value width = floatConstant(b, loc, compute, type.getShape().back());
-
-  Value mean;
-  if (centre)
-    mean = createElementwise(
-        b, loc, rowShape, compute, createSum(b, loc, x, rank - 1),
-        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-          return arith::DivFOp::create(nb, l, args[0], width);
-        });
-  Value init = createFilledTensor(b, loc, rowShape, compute, 0.0);
-  Value sumSq = createReduction(
-      b, loc, x, rank - 1, init,
-      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        Value d = castFloat(nb, l, args[0], compute);
-        if (centre)
-          d = arith::SubFOp::create(nb, l, d, args[1]);
-        return arith::AddFOp::create(nb, l, args.back(),
-                                     arith::MulFOp::create(nb, l, d, d));
-      },
-      centre ? ValueRange{mean} : ValueRange{});
-
-  // x [, mean], sum of squares, gamma [, beta]
-  AffineMap row = getDropDimMap(ctx, rank, rank - 1);
-  AffineMap feature = AffineMap::get(rank, 0, getAffineDimExpr(rank - 1, ctx));
-  SmallVector<Value> inputs{x};
-  SmallVector<AffineMap> maps{AffineMap::getMultiDimIdentityMap(rank, ctx)};
-  auto add = [&](Value v, AffineMap map) {
-    inputs.push_back(v);
-    maps.push_back(map);
-  };
-  if (centre)
-    add(mean, row);
-  add(sumSq, row);
-  add(gamma, feature);
-  if (beta)
-    add(beta, feature);
-  return createElementwise(
-      b, loc, type.getShape(), elem, inputs,
-      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        unsigned next = 0;
-        Value centred = castFloat(nb, l, args[next++], compute);
-        if (centre)
-          centred = arith::SubFOp::create(nb, l, centred, args[next++]);
-        Value variance = arith::AddFOp::create(
-            nb, l, arith::DivFOp::create(nb, l, args[next++], width),
-            floatConstant(nb, l, compute, epsilon));
-        Value norm = arith::DivFOp::create(
-            nb, l, centred, math::SqrtOp::create(nb, l, variance));
-        Value out = arith::MulFOp::create(
-            nb, l, norm, castFloat(nb, l, args[next++], compute));
-        if (beta)
-          out = arith::AddFOp::create(nb, l, out,
-                                      castFloat(nb, l, args[next++], compute));
-        return castFloat(nb, l, out, elem);
-      },
-      maps);
-}
-
 struct LowerLayerNorm : OpRewritePattern<LayerNormOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(LayerNormOp op,
@@ -257,7 +163,8 @@ struct LowerLayerNorm : OpRewritePattern<LayerNormOp> {
         op, createNormalization(rewriter, op.getLoc(), op.getInput(),
                                 op.getGamma(), op.getBeta(),
                                 op.getEpsilon().convertToDouble(),
-                                /*centre=*/true));
+                                /*centre=*/true,
+                                op.getInput().getType().getShape().back()));
     return success();
   }
 };
@@ -270,7 +177,8 @@ struct LowerRmsNorm : OpRewritePattern<RmsNormOp> {
         op, createNormalization(rewriter, op.getLoc(), op.getInput(),
                                 op.getGamma(), /*beta=*/nullptr,
                                 op.getEpsilon().convertToDouble(),
-                                /*centre=*/false));
+                                /*centre=*/false,
+                                op.getInput().getType().getShape().back()));
     return success();
   }
 };

@@ -23,18 +23,6 @@ func.func @not_a_strategy(%x: tensor<8x16xf32>) -> tensor<8x16xf32> {
 
 // -----
 
-mesh.mesh @mesh(shape = 2)
-func.func @norm_width(%x: tensor<4x8xf32>, %g: tensor<8xf32>) -> tensor<4x8xf32> {
-  %0 = mesh.shard %x to <@mesh, [[], [0]]> annotate_for_users : tensor<4x8xf32>
-  %1 = mesh.shard %g to <@mesh, [[0]]> annotate_for_users : tensor<8xf32>
-  // expected-error @+1 {{'xf.rms_norm' op normalization split over its width (hidden-parallel(axis0)) is not partitioned yet}}
-  %2 = xf.rms_norm %0, %1 epsilon = 1.0e-06 : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
-  %3 = mesh.shard %2 to <@mesh, [[], [0]]> : tensor<4x8xf32>
-  return %3 : tensor<4x8xf32>
-}
-
-// -----
-
 mesh.mesh @a(shape = 2)
 mesh.mesh @b(shape = 2)
 func.func @two_meshes(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {

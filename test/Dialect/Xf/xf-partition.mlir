@@ -225,3 +225,30 @@ func.func @rope_sequence(%x: tensor<1x8x2x4xf32>) -> tensor<1x8x2x4xf32> {
   %3 = mesh.shard %2 to <@mesh, []> annotate_for_users : tensor<1x8x2x4xf32>
   return %3 : tensor<1x8x2x4xf32>
 }
+
+// -----
+
+// Layer norm over a split width: each device sums its half of every row;
+// the sums all-reduce for the mean (over all 8 features), then again for
+// the centred variance; each device normalizes its half.
+// CHECK-LABEL: func.func @norm_width
+// CHECK-SAME: %[[X:[^:]*]]: tensor<4x4xf32> {mesh.sharding = #mesh.sharding<@mesh, {{\[\[}}], [0]]>}
+// CHECK:      %[[WIDTH:.*]] = arith.constant 8.000000e+00 : f32
+// CHECK:      %[[SUM:.*]] = linalg.generic {{.*}} ins(%[[X]] : tensor<4x4xf32>)
+// CHECK:      %[[ROWSUM:.*]] = mesh.all_reduce %[[SUM]] on @mesh mesh_axes = [0] : tensor<4xf32> -> tensor<4xf32>
+// CHECK:      %[[MEAN:.*]] = linalg.generic {{.*}} ins(%[[ROWSUM]] : tensor<4xf32>)
+// CHECK:        arith.divf %{{.*}}, %[[WIDTH]] : f32
+// CHECK:      %[[SQ:.*]] = linalg.generic {{.*}} ins(%[[X]], %[[MEAN]] : tensor<4x4xf32>, tensor<4xf32>)
+// CHECK:      %[[ROWSQ:.*]] = mesh.all_reduce %[[SQ]] on @mesh mesh_axes = [0] : tensor<4xf32> -> tensor<4xf32>
+// CHECK:      %[[Y:.*]] = linalg.generic {{.*}} ins(%[[X]], %[[MEAN]], %[[ROWSQ]], %{{.*}}, %{{.*}} : tensor<4x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+// CHECK:      mesh.all_gather %[[Y]] on @mesh mesh_axes = [0] gather_axis = 1 : tensor<4x4xf32> -> tensor<4x8xf32>
+mesh.mesh @mesh(shape = 2)
+func.func @norm_width(%x: tensor<4x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>) -> tensor<4x8xf32> {
+  %0 = mesh.shard %x to <@mesh, [[], [0]]> annotate_for_users : tensor<4x8xf32>
+  %1 = mesh.shard %g to <@mesh, [[0]]> annotate_for_users : tensor<8xf32>
+  %2 = mesh.shard %b to <@mesh, [[0]]> annotate_for_users : tensor<8xf32>
+  %3 = xf.layer_norm %0, %1, %2 epsilon = 1.0e-05 : (tensor<4x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+  %4 = mesh.shard %3 to <@mesh, [[], [0]]> : tensor<4x8xf32>
+  %5 = mesh.shard %4 to <@mesh, []> annotate_for_users : tensor<4x8xf32>
+  return %5 : tensor<4x8xf32>
+}

@@ -367,10 +367,6 @@ LogicalResult FunctionPartitioner::partitionOp(Operation *op) {
     auto splits = [&](const TensorSharding &s, int64_t dim) {
       return dim < s.getRank() && !s.dimAxes[dim].empty();
     };
-    if (isa<xf::LayerNormOp, xf::RmsNormOp>(op) &&
-        splits(operandShardings[0], operandShardings[0].getRank() - 1))
-      return op->emitOpError("normalization split over its width (")
-             << match->name << ") is not partitioned yet";
   } else if (!llvm::all_of(operandShardings, [](const TensorSharding &s) {
                return s.isReplicated();
              }) ||
@@ -379,6 +375,41 @@ LogicalResult FunctionPartitioner::partitionOp(Operation *op) {
              })) {
     return op->emitOpError("has no sharding strategies, so its operands and "
                            "results must be whole");
+  }
+
+  // A normalization over a split width: each device sums its slice of
+  // every row and the sums are all-reduced over the devices holding the
+  // other slices, once for the mean and once for the (centred) variance.
+  if (isa<xf::LayerNormOp, xf::RmsNormOp>(op)) {
+    const TensorSharding &input = operandShardings[0];
+    ArrayRef<int64_t> widthAxes = input.dimAxes[input.getRank() - 1];
+    if (!widthAxes.empty()) {
+      auto global = cast<RankedTensorType>(op->getOperand(0).getType());
+      auto combine = [&](Value rowSums) -> Value {
+        return mesh::AllReduceOp::create(
+            builder, loc, rowSums.getType(), meshSymbol,
+            builder.getDenseI64ArrayAttr(widthAxes), rowSums,
+            mesh::ReductionKindAttr::get(builder.getContext(),
+                                         mesh::ReductionKind::Sum));
+      };
+      auto local = [&](Value v) { return lookup(v).value; };
+      Value result;
+      if (auto norm = dyn_cast<xf::LayerNormOp>(op))
+        result = createNormalization(
+            builder, loc, local(norm.getInput()), local(norm.getGamma()),
+            local(norm.getBeta()), norm.getEpsilon().convertToDouble(),
+            /*centre=*/true, global.getShape().back(), combine);
+      else {
+        auto rms = cast<xf::RmsNormOp>(op);
+        result = createNormalization(
+            builder, loc, local(rms.getInput()), local(rms.getGamma()),
+            /*beta=*/nullptr, rms.getEpsilon().convertToDouble(),
+            /*centre=*/false, global.getShape().back(), combine);
+      }
+      values[op->getResult(0)] = {result, resultShardings[0]};
+      replaced.push_back(op);
+      return success();
+    }
   }
 
   // The op on its slices.

@@ -219,9 +219,12 @@ def XfPartition : Pass<"xf-partition", "mlir::ModuleOp"> {
     ids it does not own; RoPE split over the sequence gets positions from
     its block's start.
 
+    A normalization over a split width becomes row sums of each device's
+    slice, all-reduced over the devices holding the others (for the mean,
+    then for the centred variance), and the elementwise normalization.
+
     Splits that do not divide a dimension evenly are rejected with the
-    dimension, its size and the device count; normalizations split over
-    their width are rejected with a diagnostic naming the strategy.
+    dimension, its size and the device count.
 
     Before:
     ```mlir
@@ -243,6 +246,7 @@ def XfPartition : Pass<"xf-partition", "mlir::ModuleOp"> {
   let dependentDialects = ["weft::mesh::MeshDialect",
                            "mlir::arith::ArithDialect",
                            "mlir::linalg::LinalgDialect",
+                           "mlir::math::MathDialect",
                            "mlir::tensor::TensorDialect"];
 }
 
