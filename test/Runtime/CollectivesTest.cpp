@@ -9,10 +9,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "weft/collectives.h"
 #include "CollectiveBackend.h"
 #include "Communicator.h"
 #include "RuntimeTestSupport.h"
-#include "weft/collectives.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -68,7 +68,8 @@ struct CommunicatorDeleter {
     weft_communicator_release(c);
   }
 };
-using CommunicatorPtr = std::unique_ptr<weft_communicator_t, CommunicatorDeleter>;
+using CommunicatorPtr =
+    std::unique_ptr<weft_communicator_t, CommunicatorDeleter>;
 
 weft_communicator_options_t meshOptions(const std::vector<int64_t> &shape) {
   weft_communicator_options_t options;
@@ -146,8 +147,8 @@ TEST_F(CollectivesTest, SingleRankCollectivesCopy) {
   EXPECT_EQ(recv, send);
   std::fill(recv.begin(), recv.end(), 7);
   ASSERT_EQ(takeMessage(weft_communicator_all_gather(
-                comm.get(), axis0, 1, WEFT_DTYPE_F32, 3, shape, 1,
-                send.data(), recv.data())),
+                comm.get(), axis0, 1, WEFT_DTYPE_F32, 3, shape, 1, send.data(),
+                recv.data())),
             "");
   EXPECT_EQ(recv, send);
   std::fill(recv.begin(), recv.end(), 7);
@@ -164,9 +165,9 @@ TEST_F(CollectivesTest, SingleRankCollectivesCopy) {
   EXPECT_EQ(recv, send);
   std::fill(recv.begin(), recv.end(), 7);
   const int64_t root[1] = {0};
-  ASSERT_EQ(takeMessage(weft_communicator_broadcast(
-                comm.get(), axis0, 1, root, WEFT_DTYPE_F32, 24, send.data(),
-                recv.data())),
+  ASSERT_EQ(takeMessage(weft_communicator_broadcast(comm.get(), axis0, 1, root,
+                                                    WEFT_DTYPE_F32, 24,
+                                                    send.data(), recv.data())),
             "");
   EXPECT_EQ(recv, send);
 }
@@ -183,13 +184,11 @@ TEST_F(CollectivesTest, SingleRankInPlaceAllReduceKeepsTheData) {
 TEST_F(CollectivesTest, SingleRankHasNoPeer) {
   float x = 1;
   const int64_t destination[1] = {0};
-  EXPECT_EQ(takeMessage(weft_communicator_send(comm.get(), axis0, 1,
-                                               destination, WEFT_DTYPE_F32, 1,
-                                               &x)),
+  EXPECT_EQ(takeMessage(weft_communicator_send(
+                comm.get(), axis0, 1, destination, WEFT_DTYPE_F32, 1, &x)),
             "send: destination [0] is this device (rank 0)");
-  EXPECT_EQ(takeMessage(weft_communicator_recv(comm.get(), nullptr, 0,
-                                               nullptr, WEFT_DTYPE_F32, 1,
-                                               &x)),
+  EXPECT_EQ(takeMessage(weft_communicator_recv(comm.get(), nullptr, 0, nullptr,
+                                               WEFT_DTYPE_F32, 1, &x)),
             "recv: source [] is this device (rank 0)");
 }
 
@@ -199,17 +198,17 @@ TEST_F(CollectivesTest, EmptyBuffersNeedNoPointers) {
                 comm.get(), axis0, 1, WEFT_REDUCTION_SUM, WEFT_DTYPE_F16, 0,
                 nullptr, nullptr)),
             "");
-  EXPECT_EQ(takeMessage(weft_communicator_all_gather(
-                comm.get(), axis0, 1, WEFT_DTYPE_BF16, 2, shape, 1, nullptr,
-                nullptr)),
+  EXPECT_EQ(takeMessage(weft_communicator_all_gather(comm.get(), axis0, 1,
+                                                     WEFT_DTYPE_BF16, 2, shape,
+                                                     1, nullptr, nullptr)),
             "");
 }
 
 TEST_F(CollectivesTest, AbortPrintsTheRankAndExits) {
-  EXPECT_EXIT(weft_communicator_abort(
-                  comm.get(), weft::runtime::error("all_reduce: boom").release()),
-              testing::ExitedWithCode(1),
-              "weft: rank 0 of 1: all_reduce: boom");
+  EXPECT_EXIT(
+      weft_communicator_abort(
+          comm.get(), weft::runtime::error("all_reduce: boom").release()),
+      testing::ExitedWithCode(1), "weft: rank 0 of 1: all_reduce: boom");
 }
 
 //===----------------------------------------------------------------------===//
@@ -219,10 +218,10 @@ TEST_F(CollectivesTest, AbortPrintsTheRankAndExits) {
 TEST_F(CollectivesTest, NullPointersAreNamed) {
   float x = 0;
   const int64_t shape[1] = {1};
-  EXPECT_EQ(takeMessage(weft_communicator_all_reduce(
-                nullptr, axis0, 1, WEFT_REDUCTION_SUM, WEFT_DTYPE_F32, 1, &x,
-                &x)),
-            "weft_communicator_all_reduce: 'communicator' is null");
+  EXPECT_EQ(
+      takeMessage(weft_communicator_all_reduce(
+          nullptr, axis0, 1, WEFT_REDUCTION_SUM, WEFT_DTYPE_F32, 1, &x, &x)),
+      "weft_communicator_all_reduce: 'communicator' is null");
   EXPECT_EQ(takeMessage(weft_communicator_all_gather(
                 nullptr, axis0, 1, WEFT_DTYPE_F32, 1, shape, 0, &x, &x)),
             "weft_communicator_all_gather: 'communicator' is null");
@@ -255,14 +254,14 @@ TEST_F(CollectivesTest, BadAxesAreNamed) {
   float x = 0;
   const int64_t axis2[1] = {2};
   const int64_t twice[2] = {1, 1};
-  EXPECT_EQ(takeMessage(weft_communicator_all_reduce(
-                comm.get(), axis2, 1, WEFT_REDUCTION_SUM, WEFT_DTYPE_F32, 1,
-                &x, &x)),
-            "all_reduce: mesh axis 2 is outside [0, 2) for mesh [1, 1]");
-  EXPECT_EQ(takeMessage(weft_communicator_all_reduce(
-                comm.get(), twice, 2, WEFT_REDUCTION_SUM, WEFT_DTYPE_F32, 1,
-                &x, &x)),
-            "all_reduce: mesh axis 1 is listed twice in mesh_axes [1, 1]");
+  EXPECT_EQ(
+      takeMessage(weft_communicator_all_reduce(
+          comm.get(), axis2, 1, WEFT_REDUCTION_SUM, WEFT_DTYPE_F32, 1, &x, &x)),
+      "all_reduce: mesh axis 2 is outside [0, 2) for mesh [1, 1]");
+  EXPECT_EQ(
+      takeMessage(weft_communicator_all_reduce(
+          comm.get(), twice, 2, WEFT_REDUCTION_SUM, WEFT_DTYPE_F32, 1, &x, &x)),
+      "all_reduce: mesh axis 1 is listed twice in mesh_axes [1, 1]");
   EXPECT_EQ(takeMessage(weft_communicator_all_reduce(
                 comm.get(), axis0, -1, WEFT_REDUCTION_SUM, WEFT_DTYPE_F32, 1,
                 &x, &x)),
@@ -272,8 +271,8 @@ TEST_F(CollectivesTest, BadAxesAreNamed) {
                 &x, &x)),
             "all_reduce: num_mesh_axes 3 is outside [0, 2] for mesh [1, 1]");
   const int64_t root[1] = {1};
-  EXPECT_EQ(takeMessage(weft_communicator_broadcast(
-                comm.get(), axis0, 1, root, WEFT_DTYPE_F32, 1, &x, &x)),
+  EXPECT_EQ(takeMessage(weft_communicator_broadcast(comm.get(), axis0, 1, root,
+                                                    WEFT_DTYPE_F32, 1, &x, &x)),
             "broadcast: root coordinate 1 along mesh axis 0 is outside [0, 1)");
 }
 
@@ -303,8 +302,8 @@ TEST_F(CollectivesTest, BadSizesAreNamed) {
                 send.data(), recv.data())),
             "all_gather: shape [2, -3] has negative size -3");
   EXPECT_EQ(takeMessage(weft_communicator_all_gather(
-                comm.get(), axis0, 1, WEFT_DTYPE_F32, 17, shape, 0,
-                send.data(), recv.data())),
+                comm.get(), axis0, 1, WEFT_DTYPE_F32, 17, shape, 0, send.data(),
+                recv.data())),
             "all_gather: rank 17 is outside [0, 16]");
 }
 
@@ -316,18 +315,19 @@ TEST_F(CollectivesTest, BadTypesAndOverlapsAreNamed) {
                 WEFT_DTYPE_F32, 1, buffer.data(), buffer.data())),
             "all_reduce: invalid reduction 9: expected sum (0), max (1), min "
             "(2) or prod (3)");
-  EXPECT_EQ(takeMessage(weft_communicator_all_reduce(
-                comm.get(), axis0, 1, WEFT_REDUCTION_SUM,
-                static_cast<weft_dtype_t>(42), 1, buffer.data(),
-                buffer.data())),
-            "all_reduce: invalid dtype 42: expected f16, bf16, f32, f64, i32 "
-            "or i64");
-  EXPECT_THAT(takeMessage(weft_communicator_all_reduce(
-                  comm.get(), axis0, 1, WEFT_REDUCTION_SUM, WEFT_DTYPE_F32, 8,
-                  buffer.data(), buffer.data() + 4)),
-              testing::MatchesRegex("all_reduce: 'send' \\[0x[0-9a-f]+, \\+32\\) "
-                                    "and 'recv' \\[0x[0-9a-f]+, \\+32\\) "
-                                    "overlap without being the same buffer"));
+  EXPECT_EQ(
+      takeMessage(weft_communicator_all_reduce(
+          comm.get(), axis0, 1, WEFT_REDUCTION_SUM,
+          static_cast<weft_dtype_t>(42), 1, buffer.data(), buffer.data())),
+      "all_reduce: invalid dtype 42: expected f16, bf16, f32, f64, i32 "
+      "or i64");
+  EXPECT_THAT(
+      takeMessage(weft_communicator_all_reduce(
+          comm.get(), axis0, 1, WEFT_REDUCTION_SUM, WEFT_DTYPE_F32, 8,
+          buffer.data(), buffer.data() + 4)),
+      testing::MatchesRegex("all_reduce: 'send' \\[0x[0-9a-f]+, \\+32\\) "
+                            "and 'recv' \\[0x[0-9a-f]+, \\+32\\) "
+                            "overlap without being the same buffer"));
   EXPECT_THAT(takeMessage(weft_communicator_all_gather(
                   comm.get(), axis0, 1, WEFT_DTYPE_F32, 1, shape, 0,
                   buffer.data(), buffer.data())),
@@ -382,7 +382,8 @@ TEST(CollectivesCreateTest, UnknownBackendsAreNamed) {
   weft_collective_backend_t backend;
   EXPECT_EQ(takeMessage(weft_collective_backend_parse("nccl", &backend)), "");
   EXPECT_EQ(backend, WEFT_COLLECTIVE_BACKEND_NCCL);
-  EXPECT_STREQ(weft_collective_backend_name(WEFT_COLLECTIVE_BACKEND_MPI), "mpi");
+  EXPECT_STREQ(weft_collective_backend_name(WEFT_COLLECTIVE_BACKEND_MPI),
+               "mpi");
   EXPECT_STREQ(weft_reduction_name(WEFT_REDUCTION_PROD), "prod");
   EXPECT_STREQ(weft_reduction_name(static_cast<weft_reduction_t>(8)),
                "unknown");
@@ -441,11 +442,12 @@ TEST(CollectivesCreateTest, ForeignLibrariesAreNotPlugins) {
   ScratchDirectory dir;
   writeFile(dir.file("libweft_runtime_mpi.so"), readFile(WEFT_TEST_HOSTLIB));
   ScopedEnv env("WEFT_COLLECTIVES_PLUGIN_DIR", dir.path().c_str());
-  EXPECT_EQ(createMessage({1}, WEFT_COLLECTIVE_BACKEND_MPI),
-            "MPI back end not available: " + dir.file("libweft_runtime_mpi.so") +
-                " is not a Weft collectives plugin (it lacks "
-                "weft_collective_plugin_abi_version or "
-                "weft_collective_plugin_create)");
+  EXPECT_EQ(
+      createMessage({1}, WEFT_COLLECTIVE_BACKEND_MPI),
+      "MPI back end not available: " + dir.file("libweft_runtime_mpi.so") +
+          " is not a Weft collectives plugin (it lacks "
+          "weft_collective_plugin_abi_version or "
+          "weft_collective_plugin_create)");
 }
 
 //===----------------------------------------------------------------------===//
@@ -477,8 +479,8 @@ TEST_F(CollectivesTest, TableCallsRecordTheFirstFailure) {
             "all_gather: gather_dim 4 is outside [0, 1) for shape [2]");
   EXPECT_EQ(weft_collective_table_take_status(comm.get()), nullptr);
   // Argument errors leave the communicator usable.
-  EXPECT_EQ(table.broadcast(table.communicator, axis0, 1, axis0,
-                            WEFT_DTYPE_F64, 2, send.data(), recv.data()),
+  EXPECT_EQ(table.broadcast(table.communicator, axis0, 1, axis0, WEFT_DTYPE_F64,
+                            2, send.data(), recv.data()),
             0);
 }
 
@@ -601,7 +603,8 @@ weft::runtime::Status
 FakeBackend::createGroup(int color, int key,
                          std::unique_ptr<weft::runtime::CollectiveGroup> &out) {
   splits.push_back({color, key});
-  out = std::make_unique<FakeGroup>(*this, key, groupSizes.at(splits.size() - 1));
+  out =
+      std::make_unique<FakeGroup>(*this, key, groupSizes.at(splits.size() - 1));
   return weft::runtime::Status();
 }
 
@@ -648,8 +651,7 @@ TEST_F(CollectivesLayoutTest, GroupsAreFormedOncePerSetOfAxes) {
             "");
   // Rank 4 is [1, 1]: axis 1's group is row 1 (color 1), where it is index
   // 1; the whole mesh is one group (color 0) where it is rank 4.
-  EXPECT_EQ(fake->splits,
-            (std::vector<std::pair<int, int>>{{1, 1}, {0, 4}}));
+  EXPECT_EQ(fake->splits, (std::vector<std::pair<int, int>>{{1, 1}, {0, 4}}));
   EXPECT_EQ(y[0], 6 * 1.0f + 1000.0f * 15);
 }
 
@@ -695,8 +697,8 @@ TEST_F(CollectivesLayoutTest, ReduceScatterKeepsThisDevicesSlice) {
   std::vector<float> send(12), recv(4);
   std::iota(send.begin(), send.end(), 0.0f);
   ASSERT_EQ(takeMessage(weft_communicator_reduce_scatter(
-                comm.get(), a1, 1, WEFT_REDUCTION_SUM, WEFT_DTYPE_F32, 2,
-                shape, 1, send.data(), recv.data())),
+                comm.get(), a1, 1, WEFT_REDUCTION_SUM, WEFT_DTYPE_F32, 2, shape,
+                1, send.data(), recv.data())),
             "");
   // Index 1 of the group keeps columns 2 and 3 of the sum over 3 devices.
   for (int r = 0; r < 2; ++r)
@@ -711,8 +713,8 @@ TEST_F(CollectivesLayoutTest, AllToAllMovesTheSplit) {
   std::vector<float> send(12), recv(12);
   std::iota(send.begin(), send.end(), 0.0f);
   ASSERT_EQ(takeMessage(weft_communicator_all_to_all(
-                comm.get(), a1, 1, WEFT_DTYPE_F32, 2, shape, 1, 0,
-                send.data(), recv.data())),
+                comm.get(), a1, 1, WEFT_DTYPE_F32, 2, shape, 1, 0, send.data(),
+                recv.data())),
             "");
   // Rows 2j, 2j+1 come from device j: its columns 2 and 3 (our index 1).
   for (int j = 0; j < 3; ++j)
@@ -726,13 +728,13 @@ TEST_F(CollectivesLayoutTest, DivisibilityIsChecked) {
   const int64_t shape[2] = {2, 4};
   std::vector<float> send(8), recv(8);
   EXPECT_EQ(takeMessage(weft_communicator_reduce_scatter(
-                comm.get(), a1, 1, WEFT_REDUCTION_SUM, WEFT_DTYPE_F32, 2,
-                shape, 1, send.data(), recv.data())),
+                comm.get(), a1, 1, WEFT_REDUCTION_SUM, WEFT_DTYPE_F32, 2, shape,
+                1, send.data(), recv.data())),
             "reduce_scatter: scatter_dim 1 of shape [2, 4] has size 4, which "
             "the group size 3 does not divide");
   EXPECT_EQ(takeMessage(weft_communicator_all_to_all(
-                comm.get(), a1, 1, WEFT_DTYPE_F32, 2, shape, 0, 1,
-                send.data(), recv.data())),
+                comm.get(), a1, 1, WEFT_DTYPE_F32, 2, shape, 0, 1, send.data(),
+                recv.data())),
             "all_to_all: split_dim 0 of shape [2, 4] has size 2, which the "
             "group size 3 does not divide");
   EXPECT_TRUE(fake->splits.empty()); // Nothing was sent.
@@ -744,7 +746,7 @@ TEST_F(CollectivesLayoutTest, PointToPointFindsTheWorldRank) {
   ASSERT_EQ(takeMessage(weft_communicator_send(comm.get(), a0, 1, up,
                                                WEFT_DTYPE_F32, 1, &x)),
             "");
-  EXPECT_EQ(fake->lastPeer, 1); // [0, 1]
+  EXPECT_EQ(fake->lastPeer, 1);      // [0, 1]
   EXPECT_TRUE(fake->splits.empty()); // Point to point forms no group.
 }
 

@@ -12,7 +12,8 @@ the collective that timed out).
 Robust under CI as root: Open MPI refuses root without --allow-run-as-root
 (and the two OMPI_ALLOW_RUN_AS_ROOT variables), needs --oversubscribe when
 there are fewer cores than ranks, and its shared-memory transport's
-single-copy mode (CMA, ptrace-based) is often forbidden in containers. A
+single-copy mode (CMA, ptrace-based) is often forbidden in containers, and
+it wants ssh even for one node unless told the job stays local. A
 hang is killed after --max-seconds and reported as one. When mpirun is
 missing the test is skipped loudly (exit 77, ctest's SKIP_RETURN_CODE).
 """
@@ -61,6 +62,10 @@ def main() -> int:
             "OMPI_MCA_btl_vader_single_copy_mechanism": "none",
             "OMPI_MCA_rmaps_base_oversubscribe": "1",
         })
+        # Without ssh or rsh, mpirun refuses to start even on one node
+        # unless told that the job stays on it.
+        if not (shutil.which("ssh") or shutil.which("rsh")):
+            env.setdefault("OMPI_MCA_plm", "isolated")
     # Fresh inputs on every run, reproducible from the printed seed.
     seed = int(env.get("WEFT_TEST_SEED") or random.SystemRandom().randrange(1, 2**63))
     if args.expect_failure is None:

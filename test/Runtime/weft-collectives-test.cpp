@@ -250,10 +250,9 @@ enum class Range { Sum, Prod };
 std::vector<unsigned char> makeInput(uint64_t seed, int64_t caseId,
                                      int64_t rank, weft_dtype_t dtype,
                                      int64_t count, Range range) {
-  std::seed_seq sequence{static_cast<uint32_t>(seed),
-                         static_cast<uint32_t>(seed >> 32),
-                         static_cast<uint32_t>(caseId),
-                         static_cast<uint32_t>(rank)};
+  std::seed_seq sequence{
+      static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32),
+      static_cast<uint32_t>(caseId), static_cast<uint32_t>(rank)};
   std::mt19937_64 random(sequence);
   std::vector<unsigned char> out(count * elementSize(dtype));
   for (int64_t i = 0; i < count; ++i) {
@@ -267,8 +266,8 @@ std::vector<unsigned char> makeInput(uint64_t seed, int64_t caseId,
       int bias = exponentBias(dtype);
       int e = range == Range::Sum ? bias - 5 + static_cast<int>(r % 5)
                                   : bias - 1 + static_cast<int>(r % 2);
-      uint16_t bits = static_cast<uint16_t>(
-          ((r >> 8) & 1) << 15 | e << m | ((r >> 16) & ((1u << m) - 1)));
+      uint16_t bits = static_cast<uint16_t>(((r >> 8) & 1) << 15 | e << m |
+                                            ((r >> 16) & ((1u << m) - 1)));
       std::memcpy(p, &bits, 2);
       break;
     }
@@ -313,8 +312,7 @@ std::vector<unsigned char> makeInput(uint64_t seed, int64_t caseId,
 class Tester {
 public:
   Tester(const Options &options, weft_communicator_t *comm)
-      : options(options), comm(comm),
-        rank(weft_communicator_rank(comm)),
+      : options(options), comm(comm), rank(weft_communicator_rank(comm)),
         mesh(options.mesh),
         coordinates(weft_communicator_coordinates(comm),
                     weft_communicator_coordinates(comm) + mesh.size()) {}
@@ -386,9 +384,9 @@ public:
   }
 
 private:
-  static constexpr weft_dtype_t kDtypes[] = {
-      WEFT_DTYPE_F16, WEFT_DTYPE_BF16, WEFT_DTYPE_F32,
-      WEFT_DTYPE_F64, WEFT_DTYPE_I32,  WEFT_DTYPE_I64};
+  static constexpr weft_dtype_t kDtypes[] = {WEFT_DTYPE_F16, WEFT_DTYPE_BF16,
+                                             WEFT_DTYPE_F32, WEFT_DTYPE_F64,
+                                             WEFT_DTYPE_I32, WEFT_DTYPE_I64};
   static constexpr weft_reduction_t kReductions[] = {
       WEFT_REDUCTION_SUM, WEFT_REDUCTION_MAX, WEFT_REDUCTION_MIN,
       WEFT_REDUCTION_PROD};
@@ -465,8 +463,8 @@ private:
   void compareReduction(const std::string &what, weft_dtype_t dtype,
                         weft_reduction_t reduction,
                         const std::vector<std::vector<unsigned char>> &inputs,
-                        const std::vector<unsigned char> &result,
-                        int64_t count, Index &&index) {
+                        const std::vector<unsigned char> &result, int64_t count,
+                        Index &&index) {
     const double u = dtype == WEFT_DTYPE_F64 ? 0x1p-53 : 0x1p-24;
     const double k = static_cast<double>(groupSize - 1);
     const double gamma = k * u / (1 - k * u);
@@ -478,10 +476,18 @@ private:
         for (size_t m = 1; m < inputs.size(); ++m) {
           int64_t x = loadInteger(dtype, inputs[m], j);
           switch (reduction) {
-          case WEFT_REDUCTION_SUM: exact += x; break;
-          case WEFT_REDUCTION_PROD: exact *= x; break;
-          case WEFT_REDUCTION_MAX: exact = std::max(exact, x); break;
-          case WEFT_REDUCTION_MIN: exact = std::min(exact, x); break;
+          case WEFT_REDUCTION_SUM:
+            exact += x;
+            break;
+          case WEFT_REDUCTION_PROD:
+            exact *= x;
+            break;
+          case WEFT_REDUCTION_MAX:
+            exact = std::max(exact, x);
+            break;
+          case WEFT_REDUCTION_MIN:
+            exact = std::min(exact, x);
+            break;
           }
         }
         int64_t got = loadInteger(dtype, result, i);
@@ -499,10 +505,18 @@ private:
         long double x = load(dtype, inputs[m], j);
         magnitude += std::fabs(x);
         switch (reduction) {
-        case WEFT_REDUCTION_SUM: exact += x; break;
-        case WEFT_REDUCTION_PROD: exact *= x; break;
-        case WEFT_REDUCTION_MAX: exact = std::max(exact, x); break;
-        case WEFT_REDUCTION_MIN: exact = std::min(exact, x); break;
+        case WEFT_REDUCTION_SUM:
+          exact += x;
+          break;
+        case WEFT_REDUCTION_PROD:
+          exact *= x;
+          break;
+        case WEFT_REDUCTION_MAX:
+          exact = std::max(exact, x);
+          break;
+        case WEFT_REDUCTION_MIN:
+          exact = std::min(exact, x);
+          break;
         }
       }
       const double got = load(dtype, result, i);
@@ -519,9 +533,9 @@ private:
         ok = std::fabs(got - rounded) <= ulp;
         allowed = "1 ulp of " + std::to_string(rounded);
       } else {
-        long double bound = gamma * (reduction == WEFT_REDUCTION_SUM
-                                         ? magnitude
-                                         : std::fabs(exact));
+        long double bound =
+            gamma *
+            (reduction == WEFT_REDUCTION_SUM ? magnitude : std::fabs(exact));
         ok = std::fabs(got - exact) <= bound;
         allowed = "|difference| <= " + std::to_string(double(bound));
       }
@@ -540,14 +554,12 @@ private:
     ++passed;
   }
 
-  void allReduce(weft_dtype_t dtype, weft_reduction_t reduction,
-                 bool inPlace) {
+  void allReduce(weft_dtype_t dtype, weft_reduction_t reduction, bool inPlace) {
     ++caseId;
     std::string what = std::string("all_reduce ") + weft_dtype_name(dtype) +
                        " " + weft_reduction_name(reduction) +
                        (inPlace ? " in place" : "");
-    Range range =
-        reduction == WEFT_REDUCTION_PROD ? Range::Prod : Range::Sum;
+    Range range = reduction == WEFT_REDUCTION_PROD ? Range::Prod : Range::Sum;
     std::vector<std::vector<unsigned char>> inputs;
     for (int64_t member : members)
       inputs.push_back(input(member, dtype, kCount, range));
@@ -555,10 +567,10 @@ private:
     std::vector<unsigned char> recv(send.size(), 0xAB);
     if (inPlace)
       recv = send;
-    if (!expectOk(what, weft_communicator_all_reduce(
-                            comm, axes.data(), axes.size(), reduction, dtype,
-                            kCount, inPlace ? recv.data() : send.data(),
-                            recv.data())))
+    if (!expectOk(what,
+                  weft_communicator_all_reduce(
+                      comm, axes.data(), axes.size(), reduction, dtype, kCount,
+                      inPlace ? recv.data() : send.data(), recv.data())))
       return;
     compareReduction(what, dtype, reduction, inputs, recv, kCount,
                      [](int64_t i) { return i; });
@@ -630,9 +642,8 @@ private:
   void reduceScatter(weft_dtype_t dtype, weft_reduction_t reduction,
                      int64_t dim) {
     ++caseId;
-    std::string what = std::string("reduce_scatter ") +
-                       weft_dtype_name(dtype) + " " +
-                       weft_reduction_name(reduction) + " scatter_dim " +
+    std::string what = std::string("reduce_scatter ") + weft_dtype_name(dtype) +
+                       " " + weft_reduction_name(reduction) + " scatter_dim " +
                        std::to_string(dim);
     std::vector<int64_t> shape(kShape, kShape + 3);
     shape[dim] *= groupSize;
@@ -642,8 +653,8 @@ private:
     std::vector<unsigned char> recv(numElements(out) * elementSize(dtype),
                                     0xAB);
     if (!expectOk(what, weft_communicator_reduce_scatter(
-                            comm, axes.data(), axes.size(), reduction, dtype,
-                            3, shape.data(), dim, send.data(), recv.data())))
+                            comm, axes.data(), axes.size(), reduction, dtype, 3,
+                            shape.data(), dim, send.data(), recv.data())))
       return;
     std::vector<std::vector<unsigned char>> inputs;
     for (int64_t member : members)
@@ -660,8 +671,8 @@ private:
   void allToAll(weft_dtype_t dtype, int64_t split, int64_t concat) {
     ++caseId;
     std::string what = std::string("all_to_all ") + weft_dtype_name(dtype) +
-                       " split_dim " + std::to_string(split) +
-                       " concat_dim " + std::to_string(concat);
+                       " split_dim " + std::to_string(split) + " concat_dim " +
+                       std::to_string(concat);
     std::vector<int64_t> shape(kShape, kShape + 3);
     shape[split] *= groupSize;
     std::vector<int64_t> sliced = shape;
@@ -671,10 +682,10 @@ private:
     const size_t size = elementSize(dtype);
     std::vector<unsigned char> send = input(rank, dtype, numElements(shape));
     std::vector<unsigned char> recv(numElements(out) * size, 0xAB);
-    if (!expectOk(what, weft_communicator_all_to_all(
-                            comm, axes.data(), axes.size(), dtype, 3,
-                            shape.data(), split, concat, send.data(),
-                            recv.data())))
+    if (!expectOk(what,
+                  weft_communicator_all_to_all(
+                      comm, axes.data(), axes.size(), dtype, 3, shape.data(),
+                      split, concat, send.data(), recv.data())))
       return;
     // Block j along concat_dim is member j's slice myIndex along split_dim.
     std::vector<std::vector<unsigned char>> inputs;
@@ -752,10 +763,9 @@ private:
       inputs.push_back(input(member, WEFT_DTYPE_I64, kCount));
     std::vector<unsigned char> send = input(rank, WEFT_DTYPE_I64, kCount);
     std::vector<unsigned char> recv(send.size());
-    int32_t rc = table.all_reduce(table.communicator, axes.data(),
-                                  static_cast<int64_t>(axes.size()),
-                                  WEFT_REDUCTION_SUM, WEFT_DTYPE_I64, kCount,
-                                  send.data(), recv.data());
+    int32_t rc = table.all_reduce(
+        table.communicator, axes.data(), static_cast<int64_t>(axes.size()),
+        WEFT_REDUCTION_SUM, WEFT_DTYPE_I64, kCount, send.data(), recv.data());
     if (rc != 0 || !expectOk(what, weft_collective_table_take_status(comm)))
       return fail(what, "returned " + std::to_string(rc));
     compareReduction(what, WEFT_DTYPE_I64, WEFT_REDUCTION_SUM, inputs, recv,
@@ -792,20 +802,20 @@ int deadRank(const Options &options, weft_communicator_t *comm) {
     for (int64_t x : axes)
       listed |= x == static_cast<int64_t>(a);
     if (!listed)
-      sameGroup &= dead % options.mesh[a] ==
-                   weft_communicator_coordinates(comm)[a];
+      sameGroup &=
+          dead % options.mesh[a] == weft_communicator_coordinates(comm)[a];
     dead /= options.mesh[a];
   }
   std::vector<float> values(16, 1.0f);
-  check(weft_communicator_all_reduce(comm, axes.data(), axes.size(),
-                                     WEFT_REDUCTION_SUM, WEFT_DTYPE_F32,
-                                     values.size(), values.data(),
-                                     values.data()),
+  check(weft_communicator_all_reduce(
+            comm, axes.data(), axes.size(), WEFT_REDUCTION_SUM, WEFT_DTYPE_F32,
+            values.size(), values.data(), values.data()),
         "the first all_reduce");
   if (rank == options.deadRank) {
-    std::fprintf(stderr, "rank %lld: leaving (%s) without the second "
-                 "all_reduce\n", static_cast<long long>(rank),
-                 options.deadMode.c_str());
+    std::fprintf(stderr,
+                 "rank %lld: leaving (%s) without the second "
+                 "all_reduce\n",
+                 static_cast<long long>(rank), options.deadMode.c_str());
     if (options.deadMode == "hang")
       std::this_thread::sleep_for(std::chrono::hours(1));
     if (options.deadMode == "crash")
@@ -817,19 +827,22 @@ int deadRank(const Options &options, weft_communicator_t *comm) {
   weft_status_t status = weft_communicator_all_reduce(
       comm, axes.data(), axes.size(), WEFT_REDUCTION_SUM, WEFT_DTYPE_F32,
       values.size(), values.data(), values.data());
-  double elapsed = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+  double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   if (!status && !sameGroup) {
-    std::fprintf(stderr, "rank %lld: the second all_reduce succeeded (rank "
-                 "%d is in another group)\n", static_cast<long long>(rank),
-                 options.deadRank);
+    std::fprintf(stderr,
+                 "rank %lld: the second all_reduce succeeded (rank "
+                 "%d is in another group)\n",
+                 static_cast<long long>(rank), options.deadRank);
     weft_communicator_release(comm);
     return 0;
   }
   if (!status) {
-    std::fprintf(stderr, "rank %lld: the second all_reduce succeeded without "
-                 "rank %d\n", static_cast<long long>(rank), options.deadRank);
+    std::fprintf(stderr,
+                 "rank %lld: the second all_reduce succeeded without "
+                 "rank %d\n",
+                 static_cast<long long>(rank), options.deadRank);
     return 2;
   }
   std::fprintf(stderr, "rank %lld: the second all_reduce failed after %.1f s\n",
@@ -871,9 +884,9 @@ int benchmark(const Options &options, weft_communicator_t *comm) {
               WEFT_DTYPE_F32, count, send.data(), recv.data());
           break;
         case 1:
-          status = weft_communicator_all_gather(
-              comm, axes.data(), axes.size(), WEFT_DTYPE_F32, 1, part, 0,
-              send.data(), recv.data());
+          status = weft_communicator_all_gather(comm, axes.data(), axes.size(),
+                                                WEFT_DTYPE_F32, 1, part, 0,
+                                                send.data(), recv.data());
           break;
         case 2:
           status = weft_communicator_reduce_scatter(
@@ -881,9 +894,9 @@ int benchmark(const Options &options, weft_communicator_t *comm) {
               WEFT_DTYPE_F32, 1, full, 0, send.data(), recv.data());
           break;
         default:
-          status = weft_communicator_all_to_all(
-              comm, axes.data(), axes.size(), WEFT_DTYPE_F32, 1, full, 0, 0,
-              send.data(), recv.data());
+          status = weft_communicator_all_to_all(comm, axes.data(), axes.size(),
+                                                WEFT_DTYPE_F32, 1, full, 0, 0,
+                                                send.data(), recv.data());
         }
         check(status, names[c]);
       };
@@ -897,12 +910,12 @@ int benchmark(const Options &options, weft_communicator_t *comm) {
                         std::chrono::steady_clock::now() - start)
                         .count();
       check(weft_communicator_all_reduce(comm, axes.data(), axes.size(),
-                                         WEFT_REDUCTION_MAX, WEFT_DTYPE_F64,
-                                         1, &once, &once),
+                                         WEFT_REDUCTION_MAX, WEFT_DTYPE_F64, 1,
+                                         &once, &once),
             "timing");
       int64_t repeat = std::max<int64_t>(
-          3, std::min<int64_t>(2000, static_cast<int64_t>(
-                                         options.benchmarkSeconds / once)));
+          3, std::min<int64_t>(
+                 2000, static_cast<int64_t>(options.benchmarkSeconds / once)));
       sync();
       start = std::chrono::steady_clock::now();
       for (int64_t r = 0; r < repeat; ++r)
@@ -912,8 +925,8 @@ int benchmark(const Options &options, weft_communicator_t *comm) {
                         .count() /
                     repeat;
       check(weft_communicator_all_reduce(comm, axes.data(), axes.size(),
-                                         WEFT_REDUCTION_MAX, WEFT_DTYPE_F64,
-                                         1, &mean, &mean),
+                                         WEFT_REDUCTION_MAX, WEFT_DTYPE_F64, 1,
+                                         &mean, &mean),
             "timing");
       if (weft_communicator_rank(comm) == 0)
         std::printf("{\"collective\": \"%s\", \"ranks\": %lld, "

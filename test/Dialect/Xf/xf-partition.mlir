@@ -252,3 +252,27 @@ func.func @norm_width(%x: tensor<4x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>)
   %5 = mesh.shard %4 to <@mesh, []> annotate_for_users : tensor<4x8xf32>
   return %5 : tensor<4x8xf32>
 }
+
+// -----
+
+// Keeping the inner axis of a dimension split over both while the outer
+// one goes: no single collective joins those blocks, so the dimension is
+// gathered whole (inner axis first) and cut again over axis 1.
+// CHECK-LABEL: func.func @outer_axis_leaves
+// CHECK:      %[[G:.*]] = xf.gelu %{{.*}} : (tensor<2x8xf32>) -> tensor<2x8xf32>
+// CHECK:      %[[A:.*]] = mesh.all_gather %[[G]] on @mesh mesh_axes = [1] gather_axis = 0 : tensor<2x8xf32> -> tensor<4x8xf32>
+// CHECK:      %[[B:.*]] = mesh.all_gather %[[A]] on @mesh mesh_axes = [0] gather_axis = 0 : tensor<4x8xf32> -> tensor<8x8xf32>
+// CHECK:      %[[I:.*]] = mesh.process_index on @mesh mesh_axes = [1] : index
+// CHECK:      %[[OFF:.*]] = arith.muli %[[I]], %{{.*}} : index
+// CHECK:      tensor.extract_slice %[[B]][%[[OFF]], 0] [4, 8] [1, 1] : tensor<8x8xf32> to tensor<4x8xf32>
+mesh.mesh @mesh(shape = 2x2)
+func.func @outer_axis_leaves(%x: tensor<8x8xf32>) -> tensor<8x8xf32> {
+  %0 = mesh.shard %x to <@mesh, [[0, 1]]> annotate_for_users : tensor<8x8xf32>
+  %1 = xf.gelu %0 : (tensor<8x8xf32>) -> tensor<8x8xf32>
+  %2 = mesh.shard %1 to <@mesh, [[0, 1]]> : tensor<8x8xf32>
+  %3 = mesh.shard %2 to <@mesh, [[1]]> annotate_for_users : tensor<8x8xf32>
+  %4 = xf.silu %3 : (tensor<8x8xf32>) -> tensor<8x8xf32>
+  %5 = mesh.shard %4 to <@mesh, [[1]]> : tensor<8x8xf32>
+  %6 = mesh.shard %5 to <@mesh, []> annotate_for_users : tensor<8x8xf32>
+  return %6 : tensor<8x8xf32>
+}

@@ -110,70 +110,108 @@ Value FunctionPartitioner::processIndex(Location loc, int64_t axis) {
                                       builder.getDenseI64ArrayAttr({axis}));
 }
 
+/// The sharding after `step`, or failure when the step would cut or join
+/// something other than whole blocks: a dimension split over several axes
+/// nests them, the first outermost, so only its innermost axis can be
+/// added or removed in place.
+static FailureOr<TensorSharding> applyStep(const TensorSharding &current,
+                                           const ReshardStep &step) {
+  TensorSharding next = current;
+  auto innermost = [&](const TensorSharding &sharding, int64_t dim) {
+    return !sharding.dimAxes[dim].empty() &&
+           sharding.dimAxes[dim].back() == step.axis;
+  };
+  switch (step.kind) {
+  case ReshardStep::Kind::Slice:
+  case ReshardStep::Kind::ReduceScatter:
+    llvm::erase(next.partialAxes, step.axis);
+    next.dimAxes[step.dim].push_back(step.axis);
+    llvm::sort(next.dimAxes[step.dim]);
+    if (!innermost(next, step.dim))
+      return failure();
+    break;
+  case ReshardStep::Kind::AllReduce:
+    llvm::erase(next.partialAxes, step.axis);
+    break;
+  case ReshardStep::Kind::AllToAll:
+    if (!innermost(current, step.dim))
+      return failure();
+    llvm::erase(next.dimAxes[step.dim], step.axis);
+    next.dimAxes[step.toDim].push_back(step.axis);
+    llvm::sort(next.dimAxes[step.toDim]);
+    if (!innermost(next, step.toDim))
+      return failure();
+    break;
+  case ReshardStep::Kind::AllGather:
+    if (!innermost(current, step.dim))
+      return failure();
+    llvm::erase(next.dimAxes[step.dim], step.axis);
+    break;
+  }
+  return next;
+}
+
+/// Whether `steps` take `from` to `to` cutting and joining whole blocks.
+static bool runsInPlace(const TensorSharding &from, const TensorSharding &to,
+                        ArrayRef<ReshardStep> steps) {
+  TensorSharding current = from;
+  for (const ReshardStep &step : steps) {
+    FailureOr<TensorSharding> next = applyStep(current, step);
+    if (failed(next))
+      return false;
+    current = *next;
+  }
+  return current == to;
+}
+
 FailureOr<Value> FunctionPartitioner::reshard(Location loc, const Local &local,
                                               const TensorSharding &to,
                                               RankedTensorType global) {
   if (local.sharding == to)
     return local.value;
+  const TensorSharding &from = local.sharding;
   SmallVector<ReshardStep, 2> steps =
-      planReshard(local.sharding, to, context.costModel.getAxesFastestFirst());
-  // A dimension split over several axes nests them, the first outermost:
-  // slices and reduce-scatters add axes outermost first, gathers remove
+      planReshard(from, to, context.costModel.getAxesFastestFirst());
+  // Slices and reduce-scatters add axes outermost first, gathers remove
   // them innermost first, so that every step cuts or joins whole blocks.
-  auto rankOf = [](const ReshardStep &step) {
+  auto order = [](const ReshardStep &step) {
     return static_cast<int>(step.kind);
   };
   llvm::stable_sort(steps, [&](const ReshardStep &a, const ReshardStep &b) {
-    if (rankOf(a) != rankOf(b))
-      return rankOf(a) < rankOf(b);
+    if (order(a) != order(b))
+      return order(a) < order(b);
     if (a.kind == ReshardStep::Kind::AllGather)
       return a.axis > b.axis;
     return a.axis < b.axis;
   });
-  Value value = local.value;
-  TensorSharding current = local.sharding;
-  for (ReshardStep &step : steps) {
-    // Recompute the shardings in the order the steps now run.
-    TensorSharding next = current;
-    auto innermost = [&](const TensorSharding &sharding, int64_t dim) {
-      return !sharding.dimAxes[dim].empty() &&
-             sharding.dimAxes[dim].back() == step.axis;
-    };
-    switch (step.kind) {
-    case ReshardStep::Kind::Slice:
-    case ReshardStep::Kind::ReduceScatter:
-      llvm::erase(next.partialAxes, step.axis);
-      next.dimAxes[step.dim].push_back(step.axis);
-      llvm::sort(next.dimAxes[step.dim]);
-      if (!innermost(next, step.dim))
-        return emitError(loc) << "cannot split dimension " << step.dim
-                              << " over mesh axis " << step.axis
-                              << " inside a split over a later axis";
-      break;
-    case ReshardStep::Kind::AllReduce:
-      llvm::erase(next.partialAxes, step.axis);
-      break;
-    case ReshardStep::Kind::AllToAll:
-      if (!innermost(current, step.dim))
-        return emitError(loc) << "cannot move the split of dimension "
-                              << step.dim << " over mesh axis " << step.axis
-                              << " while a later axis splits it too";
-      llvm::erase(next.dimAxes[step.dim], step.axis);
-      next.dimAxes[step.toDim].push_back(step.axis);
-      llvm::sort(next.dimAxes[step.toDim]);
-      if (!innermost(next, step.toDim))
-        return emitError(loc) << "cannot move a split over mesh axis "
-                              << step.axis << " into dimension " << step.toDim
-                              << " inside a split over a later axis";
-      break;
-    case ReshardStep::Kind::AllGather:
-      if (!innermost(current, step.dim))
-        return emitError(loc) << "cannot gather dimension " << step.dim
-                              << " over mesh axis " << step.axis
-                              << " before the later axes splitting it";
-      llvm::erase(next.dimAxes[step.dim], step.axis);
-      break;
+  if (!runsInPlace(from, to, steps)) {
+    // An outer axis of a dimension changes while an inner one stays: reduce
+    // the partial sums, gather each changing dimension whole (innermost
+    // axis first) and cut it again as the target splits it.
+    steps.clear();
+    for (int64_t axis : from.partialAxes)
+      if (!to.isPartialOn(axis))
+        steps.push_back({ReshardStep::Kind::AllReduce, axis, -1, -1, {}, {}});
+    for (int64_t dim = 0; dim < from.getRank(); ++dim) {
+      if (from.dimAxes[dim] == to.dimAxes[dim])
+        continue;
+      for (int64_t axis : llvm::reverse(from.dimAxes[dim]))
+        steps.push_back({ReshardStep::Kind::AllGather, axis, dim, -1, {}, {}});
     }
+    for (int64_t dim = 0; dim < from.getRank(); ++dim) {
+      if (from.dimAxes[dim] == to.dimAxes[dim])
+        continue;
+      for (int64_t axis : to.dimAxes[dim])
+        steps.push_back({ReshardStep::Kind::Slice, axis, dim, -1, {}, {}});
+    }
+    if (!runsInPlace(from, to, steps))
+      return emitError(loc) << "cannot reshard " << from.str({}) << " to "
+                            << to.str({});
+  }
+  Value value = local.value;
+  TensorSharding current = from;
+  for (const ReshardStep &step : steps) {
+    TensorSharding next = *applyStep(current, step);
     FailureOr<RankedTensorType> type =
         localType(loc, global, next, "a resharded value");
     if (failed(type))
@@ -225,9 +263,6 @@ FailureOr<Value> FunctionPartitioner::reshard(Location loc, const Local &local,
     }
     current = next;
   }
-  if (current != to)
-    return emitError(loc) << "cannot reshard " << local.sharding.str({})
-                          << " to " << to.str({});
   return value;
 }
 
