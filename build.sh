@@ -22,6 +22,7 @@ PACKAGES=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   libgtest-dev libomp-22-dev coinor-libcbc-dev pkg-config
   python3-numpy python3-pytest python3-torch
+  libopenmpi-dev openmpi-bin
 )
 
 install_missing() {

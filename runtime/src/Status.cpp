@@ -16,6 +16,12 @@ Status Status::error(std::string message) {
   return s;
 }
 
+Status Status::adopt(weft_status_t status) {
+  Status s;
+  s.status.reset(status);
+  return s;
+}
+
 const std::string &Status::message() const {
   static const std::string empty;
   return status ? status->message : empty;

@@ -28,6 +28,8 @@ class [[nodiscard]] Status {
 public:
   Status() = default;
   static Status error(std::string message);
+  /// Takes over a status returned by a C entry point (null is success).
+  static Status adopt(weft_status_t status);
 
   bool ok() const { return !status; }
   /// The message of a failed status; empty on success.

@@ -477,6 +477,14 @@ TEST_F(CollectivesTest, TableCallsRecordTheFirstFailure) {
             1);
   EXPECT_EQ(takeMessage(weft_collective_table_take_status(comm.get())),
             "all_gather: gather_dim 4 is outside [0, 1) for shape [2]");
+  // Enum arguments are plain int32_t in the table, checked as such.
+  EXPECT_EQ(table.reduce_scatter(table.communicator, axis0, 1, 7,
+                                 WEFT_DTYPE_F64, 1, shape, 0, send.data(),
+                                 recv.data()),
+            1);
+  EXPECT_EQ(takeMessage(weft_collective_table_take_status(comm.get())),
+            "reduce_scatter: invalid reduction 7: expected sum (0), max (1), "
+            "min (2) or prod (3)");
   EXPECT_EQ(weft_collective_table_take_status(comm.get()), nullptr);
   // Argument errors leave the communicator usable.
   EXPECT_EQ(table.broadcast(table.communicator, axis0, 1, axis0, WEFT_DTYPE_F64,
