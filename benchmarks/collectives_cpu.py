@@ -15,7 +15,7 @@ alpha-beta formulas, n ranks, B bytes):
 * all_reduce (ring): 2(n-1)/n * B / bw + 2(n-1) * alpha
 * the others:          (n-1)/n * B / bw +  (n-1) * alpha
 
-once with the CPU preset's link (bw 5e9 B/s, alpha 1e-6 s) and once with
+once with the CPU preset's link (as weft-opt resolves the preset) and once with
 alpha and bw fitted to the measurements by least squares on relative
 residuals (so that microsecond and 100-millisecond calls weigh alike). The
 fit's error is its RMS and largest relative residual.
@@ -30,6 +30,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -42,9 +43,20 @@ from machine import cpu_name  # noqa: E402  (beside this script)
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = Path(os.environ.get("WEFT_BUILD_DIR", ROOT / "build"))
-PRESET_BANDWIDTH = 5e9  # B/s, lib/Dialect/Mesh/IR/MeshPresets.cpp (CPU)
-PRESET_LATENCY = 1e-6  # s
 COLLECTIVES = ("all_reduce", "all_gather", "reduce_scatter", "all_to_all")
+
+
+def preset_link() -> tuple[float, float]:
+    """(bandwidth B/s, latency s) of the CPU preset, as weft-opt resolves it."""
+    weft_opt = BUILD / "bin" / "weft-opt"
+    proc = subprocess.run([str(weft_opt), "-", "--mlir-print-op-generic"],
+                          input='mesh.mesh @m(preset = "2xCPU")', capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"cannot resolve the CPU preset with {weft_opt}: {proc.stderr.strip()}")
+    match = re.search(r"#mesh\.link<bandwidth = ([0-9.e+-]+), latency = ([0-9.e+-]+)>", proc.stdout)
+    if not match:
+        raise SystemExit(f"no link in weft-opt's CPU preset:\n{proc.stdout}")
+    return float(match.group(1)), float(match.group(2))
 
 
 def coefficients(collective: str, n: int) -> tuple[float, float]:
@@ -113,6 +125,7 @@ def main() -> None:
     parser.add_argument("--write", type=Path, help="update this markdown file's collectives section")
     args = parser.parse_args()
 
+    preset_bandwidth, preset_latency = preset_link()
     load = os.getloadavg()[0]
     rows: list[dict] = []
     for ranks in args.ranks:
@@ -128,7 +141,7 @@ def main() -> None:
     lines = ["| collective | ranks | size | measured us | preset model us | fitted model us | fitted / measured |",
              "|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        preset = predict(r, PRESET_BANDWIDTH, PRESET_LATENCY)
+        preset = predict(r, preset_bandwidth, preset_latency)
         fitted = predict(r, bw, alpha)
         lines.append(f"| {r['collective']} | {r['ranks']} | {size_name(r['bytes'])} | "
                      f"{r['seconds'] * 1e6:.1f} | {preset * 1e6:.1f} | {fitted * 1e6:.1f} | "
@@ -138,7 +151,7 @@ def main() -> None:
               f"Date: {datetime.date.today().isoformat()}. {version[0] if version else 'MPI'}; "
               f"f32, one mesh axis, mean of repeated calls, slowest rank.\n\n"
               "Fitted link (least squares on relative error): " + "; ".join(fits) + ". "
-              f"CPU preset: alpha = {PRESET_LATENCY * 1e6:.2f} us, bw = {PRESET_BANDWIDTH / 1e9:.2f} GB/s.")
+              f"CPU preset: alpha = {preset_latency * 1e6:.2f} us, bw = {preset_bandwidth / 1e9:.2f} GB/s.")
     table = header + "\n\n" + "\n".join(lines)
     print(table)
 

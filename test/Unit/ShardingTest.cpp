@@ -483,8 +483,8 @@ TEST_F(ShardingTest, ReshardOneAxis) {
 }
 
 TEST_F(ShardingTest, ReshardTwoAxesIssuesOneCollectivePerAxis) {
-  // 2x2xCPU: both axes n = 2, bw = 5e9 B/s, a = 1 us, so the order of the
-  // axes does not change the price.
+  // 2x2xCPU: both axes n = 2, bw = 2.6e9 B/s, a = 3.6 us, so the order of
+  // the axes does not change the price.
   CostModel model(preset("2x2xCPU"));
   auto kindsAndAxes = [](llvm::ArrayRef<Collective> collectives) {
     std::multiset<std::pair<int, int64_t>> result;
@@ -502,7 +502,7 @@ TEST_F(ShardingTest, ReshardTwoAxesIssuesOneCollectivePerAxis) {
 
   // Rows over axis 0, columns over axis 1 -> whole: one all-gather per
   // axis; the first gathers half the tensor, the second all of it:
-  //   1/2·4 MiB/5e9 + 1 us + 1/2·8 MiB/5e9 + 1 us = 1260.2912 us.
+  //   1/2·4 MiB/2.6e9 + 3.6 us + 1/2·8 MiB/2.6e9 + 3.6 us = 2426.9908 us.
   auto gathers = model.getReshardCollectives(sharding({0}, {1}), whole,
                                              kShape, 2);
   EXPECT_EQ(kindsAndAxes(gathers),
@@ -512,14 +512,14 @@ TEST_F(ShardingTest, ReshardTwoAxesIssuesOneCollectivePerAxis) {
   EXPECT_EQ(bytes(gathers), (std::multiset<double>{kBytes / 2, kBytes}));
   EXPECT_TRUE(relativelyNear(
       model.getReshardTime(sharding({0}, {1}), whole, kShape, 2),
-      1.2602912e-3, 1e-12));
+      2.4269907692307693e-3, 1e-12));
   // The same with both axes on one dimension.
   EXPECT_EQ(bytes(model.getReshardCollectives(sharding({0, 1}, {}), whole,
                                               kShape, 2)),
             (std::multiset<double>{kBytes / 2, kBytes}));
 
   // Partial over both axes -> whole: an all-reduce of all of it per axis:
-  //   2 · (2·1/2·8 MiB/5e9 + 2·1 us) = 3359.4432 us.
+  //   2 · (2·1/2·8 MiB/2.6e9 + 2·3.6 us) = 6467.1754 us.
   auto reduces = model.getReshardCollectives(sharding({}, {}, {0, 1}), whole,
                                              kShape, 2);
   EXPECT_EQ(kindsAndAxes(reduces),
@@ -529,7 +529,7 @@ TEST_F(ShardingTest, ReshardTwoAxesIssuesOneCollectivePerAxis) {
   EXPECT_EQ(bytes(reduces), (std::multiset<double>{kBytes, kBytes}));
   EXPECT_TRUE(relativelyNear(
       model.getReshardTime(sharding({}, {}, {0, 1}), whole, kShape, 2),
-      3.3594432e-3, 1e-12));
+      6.467175384615385e-3, 1e-12));
 
   // Partial over both axes -> rows over both: a reduce-scatter per axis,
   // the second of the half the first leaves.

@@ -61,18 +61,18 @@ mesh.mesh @spelled_h100_ib(shape = 2x8, axes = ["node", "gpu"],
     links = [#mesh.link<bandwidth = 5.0e+10, latency = 5.0e-06>, #mesh.link<bandwidth = 4.5e+11, latency = 3.0e-06>])
 mesh.mesh @spelled_cpu(shape = 4, axes = ["rank"],
     device = #mesh.device<"CPU", peak_flops = {f64 = 5.0e+10, f32 = 1.0e+11}, memory_bandwidth = 2.0e+10, memory_capacity = 1.7179869184e+10>,
-    links = [#mesh.link<bandwidth = 5.0e+09, latency = 1.0e-06>])
+    links = [#mesh.link<bandwidth = 2.6e+09, latency = 3.6e-06>])
 
 // Close to a preset but not equal (other axis names; no axis names): printed
 // in full.
-// CHECK-NEXT: mesh.mesh @near_cpu(shape = 4, axes = ["r"], device = #mesh.device<"CPU", peak_flops = {f32 = 1.0e+11, f64 = 5.0e+10}, memory_bandwidth = 2.0e+10, memory_capacity = 1.7179869184e+10>, links = [#mesh.link<bandwidth = 5.0e+09, latency = 1.0e-06>]){{$}}
-// CHECK-NEXT: mesh.mesh @near_cpu_no_axes(shape = 4, device = #mesh.device<"CPU", peak_flops = {f32 = 1.0e+11, f64 = 5.0e+10}, memory_bandwidth = 2.0e+10, memory_capacity = 1.7179869184e+10>, links = [#mesh.link<bandwidth = 5.0e+09, latency = 1.0e-06>]){{$}}
+// CHECK-NEXT: mesh.mesh @near_cpu(shape = 4, axes = ["r"], device = #mesh.device<"CPU", peak_flops = {f32 = 1.0e+11, f64 = 5.0e+10}, memory_bandwidth = 2.0e+10, memory_capacity = 1.7179869184e+10>, links = [#mesh.link<bandwidth = 2.6e+09, latency = 3.6e-06>]){{$}}
+// CHECK-NEXT: mesh.mesh @near_cpu_no_axes(shape = 4, device = #mesh.device<"CPU", peak_flops = {f32 = 1.0e+11, f64 = 5.0e+10}, memory_bandwidth = 2.0e+10, memory_capacity = 1.7179869184e+10>, links = [#mesh.link<bandwidth = 2.6e+09, latency = 3.6e-06>]){{$}}
 mesh.mesh @near_cpu(shape = 4, axes = ["r"],
     device = #mesh.device<"CPU", peak_flops = {f64 = 5.0e+10, f32 = 1.0e+11}, memory_bandwidth = 2.0e+10, memory_capacity = 1.7179869184e+10>,
-    links = [#mesh.link<bandwidth = 5.0e+09, latency = 1.0e-06>])
+    links = [#mesh.link<bandwidth = 2.6e+09, latency = 3.6e-06>])
 mesh.mesh @near_cpu_no_axes(shape = 4,
     device = #mesh.device<"CPU", peak_flops = {f64 = 5.0e+10, f32 = 1.0e+11}, memory_bandwidth = 2.0e+10, memory_capacity = 1.7179869184e+10>,
-    links = [#mesh.link<bandwidth = 5.0e+09, latency = 1.0e-06>])
+    links = [#mesh.link<bandwidth = 2.6e+09, latency = 3.6e-06>])
 
 //===----------------------------------------------------------------------===//
 // Attributes on their own

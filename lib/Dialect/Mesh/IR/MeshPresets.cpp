@@ -4,9 +4,11 @@
 // H200 SXM datasheets (dense tensor-core peaks, HBM bandwidth and capacity;
 // NVLink 4 at 900 GB/s bidirectional per GPU) and ConnectX-7 NDR InfiniBand
 // (400 Gb/s per port, one port per GPU). Latencies are per collective step,
-// in the range NCCL's tuning tables use. The CPU numbers describe an MPI
-// shared-memory transport on a commodity host; issue-specific measurements
-// refine them (docs/benchmarks.md).
+// in the range NCCL's tuning tables use. The CPU link is Open MPI's
+// shared-memory transport between processes of one host, fitted by least
+// squares to all_reduce/all_gather/reduce_scatter/all_to_all times on 2 and
+// 4 ranks, 1 KiB to 64 MiB (benchmarks/collectives_cpu.py; the fit and its
+// error are in docs/benchmarks.md).
 //
 //===----------------------------------------------------------------------===//
 
@@ -39,7 +41,7 @@ constexpr DeviceNumbers kCPU = {"CPU", 5.0e10, 1.0e11, 0, 0, 0, 0,
 
 constexpr double kNVLinkBandwidth = 4.5e11, kNVLinkLatency = 3.0e-6;
 constexpr double kIBBandwidth = 5.0e10, kIBLatency = 5.0e-6;
-constexpr double kShmBandwidth = 5.0e9, kShmLatency = 1.0e-6;
+constexpr double kShmBandwidth = 2.6e9, kShmLatency = 3.6e-6;
 constexpr int64_t kGPUsPerNode = 8;
 
 DeviceAttr makeDevice(MLIRContext *context, const DeviceNumbers &numbers) {
