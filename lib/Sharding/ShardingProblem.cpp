@@ -131,11 +131,22 @@ ShardingStrategy replicatedStrategy(Operation *op) {
   return strategy;
 }
 
-/// Keeps the strategies for which `matches` holds, when there is one.
+/// Keeps the strategies for which `matches` holds, when there is one;
+/// returns whether there was.
 template <typename Pred>
-void narrow(SmallVectorImpl<ShardingStrategy> &list, Pred matches) {
-  if (llvm::any_of(list, matches))
-    llvm::erase_if(list, [&](const ShardingStrategy &s) { return !matches(s); });
+bool narrow(SmallVectorImpl<ShardingStrategy> &list, Pred matches) {
+  if (!llvm::any_of(list, matches))
+    return false;
+  llvm::erase_if(list, [&](const ShardingStrategy &s) { return !matches(s); });
+  return true;
+}
+
+/// Says that an annotation is priced as a reshard rather than followed.
+void warnUnfollowed(Operation *op, StringRef what,
+                    const TensorSharding &sharding) {
+  op->emitWarning() << "no strategy of this op " << what << " "
+                    << sharding.str({})
+                    << "; the plan reshards to and from the annotation";
 }
 
 bool nearlyEqual(double a, double b) {
@@ -212,10 +223,12 @@ ShardingProblem::build(func::FuncOp func, const StrategyContext &context,
       FailureOr<ResolvedValue> resolved = resolve(operand, meshSymbol);
       if (failed(resolved))
         return failure();
-      if (resolved->forUsers)
-        narrow(list, [&](const ShardingStrategy &s) {
-          return s.operands[index] == *resolved->forUsers;
-        });
+      if (resolved->forUsers &&
+          !narrow(list, [&](const ShardingStrategy &s) {
+            return s.operands[index] == *resolved->forUsers;
+          }))
+        warnUnfollowed(op, "takes operand #" + std::to_string(index) + " as",
+                       *resolved->forUsers);
     }
     // An as-produced annotation on a use of this op's result.
     for (auto [index, result] : llvm::enumerate(op->getResults()))
@@ -224,9 +237,12 @@ ShardingProblem::build(func::FuncOp func, const StrategyContext &context,
             shard && !shard.getAnnotateForUsers()) {
           TensorSharding pinned = TensorSharding::fromAttr(
               shard.getSharding(), rankOf(result));
-          narrow(list, [&](const ShardingStrategy &s) {
-            return s.results[index] == pinned;
-          });
+          if (!narrow(list, [&](const ShardingStrategy &s) {
+                return s.results[index] == pinned;
+              }))
+            warnUnfollowed(op,
+                           "produces result #" + std::to_string(index) + " as",
+                           pinned);
         }
   }
 
