@@ -78,11 +78,14 @@ private:
     if (matchPattern(value, m_Constant()))
       return true;
     Operation *op = value.getDefiningOp();
-    auto [it, inserted] = memo.try_emplace(op, false);
-    if (inserted)
-      it->second = isa<mesh::ShardOp>(op) ? isWeightDerived(op->getOperand(0))
-                                           : isLoadTimeOp(op);
-    return memo.lookup(op);
+    if (auto it = memo.find(op); it != memo.end())
+      return it->second;
+    // The recursion inserts into `memo`, so no iterator survives it.
+    memo[op] = false;
+    bool derived = isa<mesh::ShardOp>(op) ? isWeightDerived(op->getOperand(0))
+                                          : isLoadTimeOp(op);
+    memo[op] = derived;
+    return derived;
   }
 
   func::FuncOp func;
@@ -395,7 +398,7 @@ ShardingProblem::build(func::FuncOp func, const StrategyContext &context,
   if (returnOp) {
     for (Value operand : returnOp.getOperands()) {
       ResolvedValue use = *resolve(operand, meshSymbol);
-      if (isSource(use.base))
+      if (isSource(use.base) || !isa<RankedTensorType>(operand.getType()))
         continue;
       auto result = cast<OpResult>(use.base);
       unsigned u = nodeOf.lookup(result.getOwner()).first;

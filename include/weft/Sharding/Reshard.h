@@ -11,6 +11,9 @@
 
 #include "weft/Sharding/TensorSharding.h"
 
+#include "mlir/Support/LLVM.h"
+#include "llvm/Support/LogicalResult.h"
+
 namespace weft::sharding {
 
 /// The kinds of collectives the model prices.
@@ -38,14 +41,24 @@ struct ReshardStep {
   std::optional<CollectiveKind> getCollectiveKind() const;
 };
 
-/// The steps from `from` to `to`, each moving the least it can:
-/// local slices first, then reduce-scatters (fast links first, each shrinks
-/// the buffer the slower ones move), all-reduces, all-to-alls, and
-/// all-gathers last (slow links first, each grows the buffer). `fastFirst`
-/// lists the mesh axes from the fastest link to the slowest.
+/// The steps from `from` to `to`: local slices and reduce-scatters first
+/// (they shrink the buffer), then all-reduces, all-to-alls, and all-gathers
+/// last (they grow it). Shrinking steps go over fast links first and
+/// gathers over slow links first (`fastFirst` lists the mesh axes from the
+/// fastest link to the slowest), as long as every step cuts or joins whole
+/// blocks: a dimension split over several axes nests them, the first
+/// outermost, so only its innermost axis can be added or removed in place.
+/// When no order does that (an outer axis changes while an inner one
+/// stays), the dimension is gathered whole and cut again. Each step's
+/// `before` and `after` are filled in.
 llvm::SmallVector<ReshardStep, 2> planReshard(const TensorSharding &from,
-                                           const TensorSharding &to,
-                                           llvm::ArrayRef<int64_t> fastFirst);
+                                              const TensorSharding &to,
+                                              llvm::ArrayRef<int64_t> fastFirst);
+
+/// The sharding after `step` from `current`, or failure when the step would
+/// not cut or join whole blocks.
+mlir::FailureOr<TensorSharding> applyStep(const TensorSharding &current,
+                                          const ReshardStep &step);
 
 } // namespace weft::sharding
 

@@ -31,3 +31,25 @@ func.func @two_meshes(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %1 = mesh.shard %0 to <@b, []> annotate_for_users : tensor<4x8xf32>
   return %1 : tensor<4x8xf32>
 }
+
+// -----
+
+mesh.mesh @mesh(shape = 2)
+// expected-error @+1 {{cannot split dynamic dimension 0 of argument #0 ('tensor<?x16xf32>')}}
+func.func @dynamic(%x: tensor<?x16xf32>) -> tensor<?x16xf32> {
+  %0 = mesh.shard %x to <@mesh, [[0]]> annotate_for_users : tensor<?x16xf32>
+  return %0 : tensor<?x16xf32>
+}
+
+// -----
+
+mesh.mesh @mesh(shape = 2)
+func.func @callee(%x: tensor<8x16xf32>) -> tensor<8x16xf32> {
+  %0 = mesh.shard %x to <@mesh, [[0]]> annotate_for_users : tensor<8x16xf32>
+  return %0 : tensor<8x16xf32>
+}
+func.func @caller(%x: tensor<8x16xf32>) -> tensor<8x16xf32> {
+  // expected-error @+1 {{'func.call' op calls @callee; xf-partition rewrites functions on their own, so inline calls first (--inline)}}
+  %0 = func.call @callee(%x) : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  return %0 : tensor<8x16xf32>
+}

@@ -192,9 +192,9 @@ func.func @causal_queries(%q: tensor<1x16x2x4xf32>, %k: tensor<1x16x2x4xf32>) ->
 // CHECK:      %[[LOCAL:.*]] = linalg.generic {{.*}} ins(%[[IDS]] : tensor<1x4xi32>)
 // CHECK:        arith.subi %{{.*}}, %[[START]] : i32
 // CHECK:        arith.select
-// CHECK:      %[[MASK:.*]] = linalg.generic {{.*}} ins(%[[IDS]] : tensor<1x4xi32>) outs(%{{.*}} : tensor<1x4x1xf32>)
 // CHECK:      %[[ROWS:.*]] = xf.embedding %[[TABLE]][%[[LOCAL]]] : (tensor<32x8xf32>, tensor<1x4xi32>) -> tensor<1x4x8xf32>
-// CHECK:      %[[MINE:.*]] = xf.mul %[[ROWS]], %[[MASK]] : (tensor<1x4x8xf32>, tensor<1x4x1xf32>) -> tensor<1x4x8xf32>
+// CHECK:      %[[MINE:.*]] = linalg.generic {{.*}} ins(%[[ROWS]], %[[IDS]] : tensor<1x4x8xf32>, tensor<1x4xi32>) outs(%{{.*}} : tensor<1x4x8xf32>)
+// CHECK:        arith.select %{{.*}}, %{{.*}}, %{{.*}} : f32
 // CHECK:      %[[SUM:.*]] = mesh.all_reduce %[[MINE]] on @mesh mesh_axes = [0]
 // CHECK:      return %[[SUM]]
 mesh.mesh @mesh(shape = 2)
@@ -275,4 +275,49 @@ func.func @outer_axis_leaves(%x: tensor<8x8xf32>) -> tensor<8x8xf32> {
   %5 = mesh.shard %4 to <@mesh, [[1]]> : tensor<8x8xf32>
   %6 = mesh.shard %5 to <@mesh, []> annotate_for_users : tensor<8x8xf32>
   return %6 : tensor<8x8xf32>
+}
+
+// -----
+
+// An argument read as rows over axis 0 for one use and as rows over both
+// axes for another: the second use cuts its quarter out of the argument's
+// half (a slice of 2 of the 4 local rows).
+// CHECK-LABEL: func.func @nested_uses
+// CHECK-SAME: %[[X:[^:]*]]: tensor<4x16xf32> {mesh.sharding = #mesh.sharding<@mesh, {{\[\[}}0]]>}
+// CHECK:      %[[I:.*]] = mesh.process_index on @mesh mesh_axes = [1] : index
+// CHECK:      %[[TWO:.*]] = arith.constant 2 : index
+// CHECK:      %[[OFF:.*]] = arith.muli %[[I]], %[[TWO]] : index
+// CHECK:      tensor.extract_slice %[[X]][%[[OFF]], 0] [2, 16] [1, 1] : tensor<4x16xf32> to tensor<2x16xf32>
+mesh.mesh @mesh(shape = 2x2)
+func.func @nested_uses(%x: tensor<8x16xf32>) -> (tensor<8x16xf32>, tensor<8x16xf32>) {
+  %0 = mesh.shard %x to <@mesh, [[0]]> annotate_for_users : tensor<8x16xf32>
+  %1 = xf.gelu %0 : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %2 = mesh.shard %1 to <@mesh, [[0]]> : tensor<8x16xf32>
+  %3 = mesh.shard %2 to <@mesh, []> annotate_for_users : tensor<8x16xf32>
+  %4 = mesh.shard %x to <@mesh, [[0, 1]]> annotate_for_users : tensor<8x16xf32>
+  %5 = xf.gelu %4 : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %6 = mesh.shard %5 to <@mesh, [[0, 1]]> : tensor<8x16xf32>
+  %7 = mesh.shard %6 to <@mesh, []> annotate_for_users : tensor<8x16xf32>
+  return %3, %7 : tensor<8x16xf32>, tensor<8x16xf32>
+}
+
+// -----
+
+// A region using a split value from outside sees it whole.
+// CHECK-LABEL: func.func @captured
+// CHECK:      %[[G:.*]] = xf.gelu %{{.*}} : (tensor<4x16xf32>) -> tensor<4x16xf32>
+// CHECK:      %[[W:.*]] = mesh.all_gather %[[G]] on @mesh mesh_axes = [0] gather_axis = 0 : tensor<4x16xf32> -> tensor<8x16xf32>
+// CHECK:      scf.if
+// CHECK-NEXT:   scf.yield %[[W]] : tensor<8x16xf32>
+mesh.mesh @mesh(shape = 2)
+func.func @captured(%x: tensor<8x16xf32>, %c: i1) -> tensor<8x16xf32> {
+  %0 = mesh.shard %x to <@mesh, [[0]]> annotate_for_users : tensor<8x16xf32>
+  %1 = xf.gelu %0 : (tensor<8x16xf32>) -> tensor<8x16xf32>
+  %2 = mesh.shard %1 to <@mesh, [[0]]> : tensor<8x16xf32>
+  %r = scf.if %c -> tensor<8x16xf32> {
+    scf.yield %2 : tensor<8x16xf32>
+  } else {
+    scf.yield %x : tensor<8x16xf32>
+  }
+  return %r : tensor<8x16xf32>
 }

@@ -25,6 +25,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Transforms/RegionUtils.h"
 
 namespace weft::xf {
 #define GEN_PASS_DEF_XFPARTITION
@@ -90,6 +91,9 @@ FunctionPartitioner::localType(Location loc, RankedTensorType global,
     if (axes.empty())
       continue;
     int64_t devices = groupSize(mesh, axes);
+    if (ShapedType::isDynamic(shape[dim]))
+      return emitError(loc) << "cannot split dynamic dimension " << dim
+                            << " of " << what << " (" << global << ")";
     if (shape[dim] % devices != 0) {
       InFlightDiagnostic diag = emitError(loc);
       diag << "cannot split dimension " << dim << " of " << what << " ("
@@ -110,108 +114,18 @@ Value FunctionPartitioner::processIndex(Location loc, int64_t axis) {
                                       builder.getDenseI64ArrayAttr({axis}));
 }
 
-/// The sharding after `step`, or failure when the step would cut or join
-/// something other than whole blocks: a dimension split over several axes
-/// nests them, the first outermost, so only its innermost axis can be
-/// added or removed in place.
-static FailureOr<TensorSharding> applyStep(const TensorSharding &current,
-                                           const ReshardStep &step) {
-  TensorSharding next = current;
-  auto innermost = [&](const TensorSharding &sharding, int64_t dim) {
-    return !sharding.dimAxes[dim].empty() &&
-           sharding.dimAxes[dim].back() == step.axis;
-  };
-  switch (step.kind) {
-  case ReshardStep::Kind::Slice:
-  case ReshardStep::Kind::ReduceScatter:
-    llvm::erase(next.partialAxes, step.axis);
-    next.dimAxes[step.dim].push_back(step.axis);
-    llvm::sort(next.dimAxes[step.dim]);
-    if (!innermost(next, step.dim))
-      return failure();
-    break;
-  case ReshardStep::Kind::AllReduce:
-    llvm::erase(next.partialAxes, step.axis);
-    break;
-  case ReshardStep::Kind::AllToAll:
-    if (!innermost(current, step.dim))
-      return failure();
-    llvm::erase(next.dimAxes[step.dim], step.axis);
-    next.dimAxes[step.toDim].push_back(step.axis);
-    llvm::sort(next.dimAxes[step.toDim]);
-    if (!innermost(next, step.toDim))
-      return failure();
-    break;
-  case ReshardStep::Kind::AllGather:
-    if (!innermost(current, step.dim))
-      return failure();
-    llvm::erase(next.dimAxes[step.dim], step.axis);
-    break;
-  }
-  return next;
-}
-
-/// Whether `steps` take `from` to `to` cutting and joining whole blocks.
-static bool runsInPlace(const TensorSharding &from, const TensorSharding &to,
-                        ArrayRef<ReshardStep> steps) {
-  TensorSharding current = from;
-  for (const ReshardStep &step : steps) {
-    FailureOr<TensorSharding> next = applyStep(current, step);
-    if (failed(next))
-      return false;
-    current = *next;
-  }
-  return current == to;
-}
-
 FailureOr<Value> FunctionPartitioner::reshard(Location loc, const Local &local,
                                               const TensorSharding &to,
                                               RankedTensorType global) {
   if (local.sharding == to)
     return local.value;
   const TensorSharding &from = local.sharding;
+  // The plan the cost model priced; every step cuts or joins whole blocks.
   SmallVector<ReshardStep, 2> steps =
       planReshard(from, to, context.costModel.getAxesFastestFirst());
-  // Slices and reduce-scatters add axes outermost first, gathers remove
-  // them innermost first, so that every step cuts or joins whole blocks.
-  auto order = [](const ReshardStep &step) {
-    return static_cast<int>(step.kind);
-  };
-  llvm::stable_sort(steps, [&](const ReshardStep &a, const ReshardStep &b) {
-    if (order(a) != order(b))
-      return order(a) < order(b);
-    if (a.kind == ReshardStep::Kind::AllGather)
-      return a.axis > b.axis;
-    return a.axis < b.axis;
-  });
-  if (!runsInPlace(from, to, steps)) {
-    // An outer axis of a dimension changes while an inner one stays: reduce
-    // the partial sums, gather each changing dimension whole (innermost
-    // axis first) and cut it again as the target splits it.
-    steps.clear();
-    for (int64_t axis : from.partialAxes)
-      if (!to.isPartialOn(axis))
-        steps.push_back({ReshardStep::Kind::AllReduce, axis, -1, -1, {}, {}});
-    for (int64_t dim = 0; dim < from.getRank(); ++dim) {
-      if (from.dimAxes[dim] == to.dimAxes[dim])
-        continue;
-      for (int64_t axis : llvm::reverse(from.dimAxes[dim]))
-        steps.push_back({ReshardStep::Kind::AllGather, axis, dim, -1, {}, {}});
-    }
-    for (int64_t dim = 0; dim < from.getRank(); ++dim) {
-      if (from.dimAxes[dim] == to.dimAxes[dim])
-        continue;
-      for (int64_t axis : to.dimAxes[dim])
-        steps.push_back({ReshardStep::Kind::Slice, axis, dim, -1, {}, {}});
-    }
-    if (!runsInPlace(from, to, steps))
-      return emitError(loc) << "cannot reshard " << from.str({}) << " to "
-                            << to.str({});
-  }
   Value value = local.value;
-  TensorSharding current = from;
   for (const ReshardStep &step : steps) {
-    TensorSharding next = *applyStep(current, step);
+    const TensorSharding &next = step.after;
     FailureOr<RankedTensorType> type =
         localType(loc, global, next, "a resharded value");
     if (failed(type))
@@ -261,7 +175,6 @@ FailureOr<Value> FunctionPartitioner::reshard(Location loc, const Local &local,
                                         builder.getI64IntegerAttr(step.dim));
       break;
     }
-    current = next;
   }
   return value;
 }
@@ -332,7 +245,8 @@ LogicalResult FunctionPartitioner::partitionOp(Operation *op) {
 
   if (auto shard = dyn_cast<mesh::ShardOp>(op)) {
     Local source = lookup(shard.getSrc());
-    auto global = cast<RankedTensorType>(shard.getSrc().getType());
+    // The annotation's own type: arguments have already taken local types.
+    auto global = cast<RankedTensorType>(shard.getResult().getType());
     TensorSharding target = TensorSharding::fromAttr(shard.getSharding(),
                                                      global.getRank());
     FailureOr<Value> value = reshard(loc, source, target, global);
@@ -345,9 +259,13 @@ LogicalResult FunctionPartitioner::partitionOp(Operation *op) {
 
   if (auto ret = dyn_cast<func::ReturnOp>(op)) {
     for (OpOperand &operand : ret->getOpOperands()) {
-      auto global = dyn_cast<RankedTensorType>(operand.get().getType());
-      if (!global || !values.count(operand.get()))
+      if (!values.count(operand.get()))
         continue;
+      auto global = dyn_cast<RankedTensorType>(operand.get().getType());
+      if (!global) {
+        operand.set(lookup(operand.get()).value);
+        continue;
+      }
       FailureOr<Value> whole =
           reshard(loc, lookup(operand.get()),
                   TensorSharding::replicated(global.getRank()), global);
@@ -379,14 +297,11 @@ LogicalResult FunctionPartitioner::partitionOp(Operation *op) {
   if (auto iface = dyn_cast<ShardingStrategyOpInterface>(op)) {
     SmallVector<ShardingStrategy, 0> strategies;
     iface.getShardingStrategies(context, strategies);
-    const ShardingStrategy *match = nullptr;
-    for (const ShardingStrategy &strategy : strategies)
-      if (llvm::equal(strategy.operands, operandShardings) &&
-          llvm::equal(strategy.results, resultShardings)) {
-        match = &strategy;
-        break;
-      }
-    if (!match) {
+    bool matched = llvm::any_of(strategies, [&](const ShardingStrategy &s) {
+      return llvm::equal(s.operands, operandShardings) &&
+             llvm::equal(s.results, resultShardings);
+    });
+    if (!matched) {
       InFlightDiagnostic diag = op->emitOpError(
           "has no strategy taking operands sharded as ");
       llvm::interleaveComma(operandShardings, diag,
@@ -398,10 +313,6 @@ LogicalResult FunctionPartitioner::partitionOp(Operation *op) {
               "(xf-auto-shard does)";
       return failure();
     }
-    // Strategies whose local program needs more than the op on its slices.
-    auto splits = [&](const TensorSharding &s, int64_t dim) {
-      return dim < s.getRank() && !s.dimAxes[dim].empty();
-    };
   } else if (!llvm::all_of(operandShardings, [](const TensorSharding &s) {
                return s.isReplicated();
              }) ||
@@ -447,11 +358,28 @@ LogicalResult FunctionPartitioner::partitionOp(Operation *op) {
     }
   }
 
-  // The op on its slices.
+  // The op on its slices. Values its regions use from outside are taken
+  // whole.
   IRMapping mapping;
   for (Value operand : op->getOperands())
     if (values.count(operand))
       mapping.map(operand, lookup(operand).value);
+  llvm::SetVector<Value> captured;
+  getUsedValuesDefinedAbove(op->getRegions(), captured);
+  for (Value value : captured) {
+    if (!values.count(value))
+      continue;
+    auto global = dyn_cast<RankedTensorType>(value.getType());
+    if (!global) {
+      mapping.map(value, lookup(value).value);
+      continue;
+    }
+    FailureOr<Value> whole = reshard(
+        loc, lookup(value), TensorSharding::replicated(global.getRank()), global);
+    if (failed(whole))
+      return failure();
+    mapping.map(value, *whole);
+  }
   Operation *local = builder.clone(*op, mapping);
   for (auto [result, sharding] : llvm::zip(local->getResults(), resultShardings)) {
     auto global = dyn_cast<RankedTensorType>(result.getType());
@@ -503,27 +431,24 @@ LogicalResult FunctionPartitioner::partitionOp(Operation *op) {
           return arith::SelectOp::create(b, l, owned(b, l, row), row, zeroId);
         });
     embedding.getIdsMutable().assign(localIds);
-    // Zero the rows of ids another device owns: multiply by a 0/1 mask
-    // shaped [ids..., 1], broadcast over the width.
+    // Zero the rows of ids another device owns (a select, so that whatever
+    // row 0 holds, even a NaN, does not leak into the sum).
     auto resultType = cast<RankedTensorType>(embedding.getType());
     Type elementType = resultType.getElementType();
-    SmallVector<int64_t> maskShape(idsType.getShape());
-    maskShape.push_back(1);
-    int64_t loops = maskShape.size();
-    Value mask = createElementwise(
-        builder, loc, maskShape, elementType, {ids},
+    int64_t loops = resultType.getRank();
+    builder.setInsertionPointAfter(embedding);
+    Value rowsOut = embedding.getResult();
+    Value masked = createElementwise(
+        builder, loc, resultType.getShape(), elementType, {rowsOut, ids},
         [&](OpBuilder &b, Location l, ValueRange args) -> Value {
           return arith::SelectOp::create(
-              b, l, owned(b, l, localRow(b, l, args[0])),
-              floatConstant(b, l, elementType, 1.0),
+              b, l, owned(b, l, localRow(b, l, args[1])), args[0],
               floatConstant(b, l, elementType, 0.0));
         },
-        {getDropDimMap(builder.getContext(), loops, loops - 1)});
-    builder.setInsertionPointAfter(embedding);
-    auto masked = xf::MulOp::create(builder, loc, resultType,
-                                    embedding.getResult(), mask);
-    embedding.getResult().replaceAllUsesExcept(masked, masked);
-    local = masked.getOperation();
+        {AffineMap::getMultiDimIdentityMap(loops, builder.getContext()),
+         getDropDimMap(builder.getContext(), loops, loops - 1)});
+    rowsOut.replaceAllUsesExcept(masked, masked.getDefiningOp());
+    local = masked.getDefiningOp();
   }
   // Rotary embedding over a block of the sequence: positions start at the
   // block's start.
@@ -695,7 +620,17 @@ void XfPartitionPass::runOnOperation() {
   CostModel costModel(model);
   StrategyContext context{costModel};
 
-  // 2. Each function.
+  // 2. Each function. A partitioned function takes local slices, so a call
+  //    that passes it whole tensors would no longer match.
+  WalkResult calls = module.walk([&](func::CallOp call) {
+    call.emitOpError("calls @")
+        << call.getCallee()
+        << "; xf-partition rewrites functions on their own, so inline calls "
+           "first (--inline)";
+    return WalkResult::interrupt();
+  });
+  if (calls.wasInterrupted())
+    return signalPassFailure();
   for (func::FuncOp func : module.getOps<func::FuncOp>()) {
     if (func.isExternal())
       continue;

@@ -215,8 +215,8 @@ def XfPartition : Pass<"xf-partition", "mlir::ModuleOp"> {
     heads takes each device's head from the whole keys and values.
 
     A vocabulary-parallel lookup shifts the ids by its device's first row,
-    looks up the ids it owns (row 0 for the others) and zeroes the rows of
-    ids it does not own; RoPE split over the sequence gets positions from
+    looks up the ids it owns (row 0 for the others) and selects zeros for
+    the rows of ids it does not own; RoPE split over the sequence gets positions from
     its block's start.
 
     A normalization over a split width becomes row sums of each device's
