@@ -37,7 +37,7 @@ struct SplitLinearOutput : OpRewritePattern<xf::SplitOp> {
     if (!linear || !linear->hasOneUse())
       return rewriter.notifyMatchFailure(split, "input is not a linear used once");
     auto resultType = linear.getType();
-    if (split.getDim() != resultType.getRank() - 1)
+    if (static_cast<int64_t>(split.getDim()) != resultType.getRank() - 1)
       return rewriter.notifyMatchFailure(split, "not a split of the features");
 
     Location loc = linear.getLoc();
