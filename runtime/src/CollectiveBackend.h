@@ -21,6 +21,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 
 namespace weft::runtime {
@@ -94,6 +96,27 @@ public:
 
   /// Ends every rank of the run with `exitCode`; used after a failure.
   [[noreturn]] virtual void abort(int exitCode) = 0;
+};
+
+/// The memory half of a back end whose buffers are host memory (single
+/// rank, MPI): malloc'd scratch and synchronous row copies.
+class HostMemoryBackend : public CollectiveBackend {
+public:
+  Status allocate(size_t bytes, void **out) override {
+    *out = std::malloc(bytes ? bytes : 1);
+    if (!*out)
+      return error("cannot allocate ", bytes, " bytes of scratch memory");
+    return Status();
+  }
+  void deallocate(void *buffer) override { std::free(buffer); }
+  Status copy2D(void *dst, size_t dstPitch, const void *src, size_t srcPitch,
+                size_t width, size_t height) override {
+    for (size_t row = 0; row < height; ++row)
+      std::memcpy(static_cast<char *>(dst) + row * dstPitch,
+                  static_cast<const char *>(src) + row * srcPitch, width);
+    return Status();
+  }
+  Status synchronize() override { return Status(); }
 };
 
 /// The single-rank back end (CollectiveSingle.cpp).

@@ -307,7 +307,7 @@ private:
   int size_ = 1;
 };
 
-class MpiBackend final : public CollectiveBackend {
+class MpiBackend final : public HostMemoryBackend {
 public:
   static Status create(const CollectiveBackendOptions &options,
                        std::unique_ptr<CollectiveBackend> &out) {
@@ -371,21 +371,6 @@ public:
     return Status();
   }
 
-  Status allocate(size_t bytes, void **out) override {
-    *out = std::malloc(bytes ? bytes : 1);
-    if (!*out)
-      return error("cannot allocate ", bytes, " bytes of scratch memory");
-    return Status();
-  }
-  void deallocate(void *buffer) override { std::free(buffer); }
-  Status copy2D(void *dst, size_t dstPitch, const void *src, size_t srcPitch,
-                size_t width, size_t height) override {
-    for (size_t row = 0; row < height; ++row)
-      std::memcpy(static_cast<char *>(dst) + row * dstPitch,
-                  static_cast<const char *>(src) + row * srcPitch, width);
-    return Status();
-  }
-  Status synchronize() override { return Status(); }
 
   [[noreturn]] void abort(int exitCode) override {
     anyFailure = true;

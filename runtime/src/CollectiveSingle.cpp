@@ -47,7 +47,7 @@ public:
   Status broadcast(void *, int64_t, int) override { return Status(); }
 };
 
-class SingleBackend final : public CollectiveBackend {
+class SingleBackend final : public HostMemoryBackend {
 public:
   int rank() const override { return 0; }
   int size() const override { return 1; }
@@ -63,21 +63,6 @@ public:
     return error("the single-rank back end has no rank ", peer);
   }
 
-  Status allocate(size_t bytes, void **out) override {
-    *out = std::malloc(bytes ? bytes : 1);
-    if (!*out)
-      return error("cannot allocate ", bytes, " bytes of scratch memory");
-    return Status();
-  }
-  void deallocate(void *buffer) override { std::free(buffer); }
-  Status copy2D(void *dst, size_t dstPitch, const void *src, size_t srcPitch,
-                size_t width, size_t height) override {
-    for (size_t row = 0; row < height; ++row)
-      std::memcpy(static_cast<char *>(dst) + row * dstPitch,
-                  static_cast<const char *>(src) + row * srcPitch, width);
-    return Status();
-  }
-  Status synchronize() override { return Status(); }
 
   [[noreturn]] void abort(int exitCode) override {
     std::fflush(stdout);
