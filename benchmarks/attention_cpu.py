@@ -33,7 +33,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import cpu_name  # noqa: E402  (beside this script)
+from report import cpu_name, write_section  # noqa: E402  (beside this script)
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = Path(os.environ.get("WEFT_BUILD_DIR", ROOT / "build"))
@@ -153,15 +153,8 @@ def main() -> None:
     table = "\n".join(lines)
     print("\n" + table)
     if args.write:
-        begin, end = "<!-- attention-cpu:begin -->", "<!-- attention-cpu:end -->"
-        text = args.write.read_text() if args.write.exists() else "# Benchmarks\n"
-        block = f"{begin}\n{table}\n{end}"
-        if begin in text:
-            text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
-        else:
-            text += f"\n## Attention on the CPU\n\n`benchmarks/attention_cpu.py`\n\n{block}\n"
-        args.write.write_text(text)
-
+        write_section(args.write, "attention-cpu", table, "Attention on the CPU",
+                      "`benchmarks/attention_cpu.py`")
 
 if __name__ == "__main__":
     main()

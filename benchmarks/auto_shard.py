@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import cpu_name  # noqa: E402  (beside this script)
+import report  # noqa: E402  (beside this script)
+from report import cpu_name, markers, write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,7 +49,8 @@ UNTIED_MODELS: tuple[str, ...] = ("gpt2-124m",)
 # Wall-time goals, seconds, by tie-layers; also the default solver time limits.
 GOAL_S: dict[bool, float] = {True: 10.0, False: 60.0}
 
-BEGIN, END = "<!-- auto-shard:begin -->", "<!-- auto-shard:end -->"
+SECTION = "auto-shard"
+BEGIN, END = markers(SECTION)
 COLUMNS: tuple[str, ...] = ("model", "mesh", "tied", "ops", "ILP nodes", "variables", "status", "gap", "solve s",
                             "total wall s", "plan ms", "compute ms", "comm ms", "peak GiB/device", "goal")
 
@@ -170,13 +172,6 @@ def table_lines(rows: Sequence[Row]) -> list[str]:
     return lines
 
 
-def replace_section(text: str, block: str, intro: str) -> str:
-    """``text`` with its marked auto-shard section replaced by ``block``, or a new section appended."""
-    if BEGIN in text and END in text:
-        return text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
-    return text.rstrip("\n") + f"\n\n## Auto-sharding solve time\n\n{intro}\n\n{block}\n"
-
-
 def git_commit() -> str:
     try:
         proc = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True,
@@ -241,14 +236,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     table = "\n".join(lines)
     print("\n" + table)
     if args.write:
-        text = args.write.read_text() if args.write.exists() else "# Benchmarks\n"
         intro = ("`/usr/bin/python3 benchmarks/auto_shard.py --write docs/benchmarks.md`\n\n"
                  "`xf-auto-shard` on the `--graph-only` graphs of GPT-2 124M (f16, B=8, S=1024), Llama 2 70B "
                  "(bf16, B=4, S=4096) and GPT-3 175B (f16, B=4, S=2048) for four H100 meshes. \"total wall s\" "
                  "is the whole weft-opt call (parse, ILP build, solve, rewrite); \"plan ms\" is the ILP "
                  "objective, the plan's modelled step time; \"gap\" is the solver's relative optimality gap "
                  "as the plan report gives it; peak memory is per device.")
-        args.write.write_text(replace_section(text, f"{BEGIN}\n{table}\n{END}", intro))
+        write_section(args.write, SECTION, table, "Auto-sharding solve time", intro)
     return 0
 
 

@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import cpu_name  # noqa: E402  (beside this script)
+from report import cpu_name, write_section  # noqa: E402  (beside this script)
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = Path(os.environ.get("WEFT_BUILD_DIR", ROOT / "build"))
@@ -156,15 +156,8 @@ def main() -> None:
     print(table)
 
     if args.write:
-        begin, end = "<!-- collectives-cpu:begin -->", "<!-- collectives-cpu:end -->"
-        text = args.write.read_text() if args.write.exists() else "# Benchmarks\n"
-        block = f"{begin}\n{table}\n{end}"
-        if begin in text:
-            text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
-        else:
-            text = text.rstrip("\n") + "\n\n" + block + "\n"
-        args.write.write_text(text)
-
+        write_section(args.write, "collectives-cpu", table, "Collectives on the CPU",
+                      "`benchmarks/collectives_cpu.py`")
 
 if __name__ == "__main__":
     main()

@@ -106,6 +106,7 @@ def test_option_and_section() -> None:
         "--xf-auto-shard=mesh=2x4xH100-IB time-limit=10 tie-layers=true plan-report=/d/plan.json"
     block = f"{bench.BEGIN}\nnew\n{bench.END}"
     text = f"# B\n\n## Auto-sharding solve time\n\nintro\n\n{bench.BEGIN}\nold\n{bench.END}\n\n## Next\n"
-    assert bench.replace_section(text, block, "intro") == text.replace("old", "new")
-    appended = bench.replace_section("# B\n", block, "intro")
+    replace = bench.report.replace_section
+    assert replace(text, bench.SECTION, "new", "Auto-sharding solve time", "intro") == text.replace("old", "new")
+    appended = replace("# B\n", bench.SECTION, "new", "Auto-sharding solve time", "intro")
     assert appended == f"# B\n\n## Auto-sharding solve time\n\nintro\n\n{block}\n"
