@@ -238,6 +238,21 @@ int64_t loadInteger(weft_dtype_t dtype, const std::vector<unsigned char> &b,
   return v;
 }
 
+/// `exact` combined with `x` by `reduction`, in the reference's type.
+template <typename T> T combine(weft_reduction_t reduction, T exact, T x) {
+  switch (reduction) {
+  case WEFT_REDUCTION_SUM:
+    return exact + x;
+  case WEFT_REDUCTION_PROD:
+    return exact * x;
+  case WEFT_REDUCTION_MAX:
+    return std::max(exact, x);
+  case WEFT_REDUCTION_MIN:
+    return std::min(exact, x);
+  }
+  return exact;
+}
+
 //===----------------------------------------------------------------------===//
 // Inputs
 //===----------------------------------------------------------------------===//
@@ -475,20 +490,7 @@ private:
         int64_t exact = loadInteger(dtype, inputs[0], j);
         for (size_t m = 1; m < inputs.size(); ++m) {
           int64_t x = loadInteger(dtype, inputs[m], j);
-          switch (reduction) {
-          case WEFT_REDUCTION_SUM:
-            exact += x;
-            break;
-          case WEFT_REDUCTION_PROD:
-            exact *= x;
-            break;
-          case WEFT_REDUCTION_MAX:
-            exact = std::max(exact, x);
-            break;
-          case WEFT_REDUCTION_MIN:
-            exact = std::min(exact, x);
-            break;
-          }
+          exact = combine(reduction, exact, x);
         }
         int64_t got = loadInteger(dtype, result, i);
         if (got != exact)
@@ -504,20 +506,7 @@ private:
       for (size_t m = 1; m < inputs.size(); ++m) {
         long double x = load(dtype, inputs[m], j);
         magnitude += std::fabs(x);
-        switch (reduction) {
-        case WEFT_REDUCTION_SUM:
-          exact += x;
-          break;
-        case WEFT_REDUCTION_PROD:
-          exact *= x;
-          break;
-        case WEFT_REDUCTION_MAX:
-          exact = std::max(exact, x);
-          break;
-        case WEFT_REDUCTION_MIN:
-          exact = std::min(exact, x);
-          break;
-        }
+        exact = combine(reduction, exact, x);
       }
       const double got = load(dtype, result, i);
       bool ok;
