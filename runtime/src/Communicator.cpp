@@ -481,6 +481,29 @@ weft_status_t run(weft_communicator &c, const char *name, const GroupInfo &g,
   return Status::error(std::move(message)).release();
 }
 
+/// How every entry point ends: a failed argument check as an argument
+/// error, nothing to do for an empty buffer, else `body` under run().
+template <typename Body>
+weft_status_t finish(weft_communicator &c, const char *name, Status checked,
+                     const GroupInfo &g, size_t bytes, Body &&body) {
+  if (!checked.ok())
+    return argumentError(name, std::move(checked));
+  if (!bytes)
+    return nullptr;
+  return run(c, name, g, std::forward<Body>(body));
+}
+
+/// The group a collective runs over in `group`; or, for a group of this
+/// device alone, the result copied locally and `group` left null.
+Status groupOrLocalCopy(weft_communicator &c, const GroupInfo &g,
+                        const void *send, void *recv, size_t bytes,
+                        CollectiveGroup *&group) {
+  group = nullptr;
+  if (g.size == 1)
+    return copyLocal(c, send, recv, bytes);
+  return getGroup(c, g, group);
+}
+
 /// Packs `send` (outer rows of n slices of `chunk` bytes) so that the
 /// slice for listed index i becomes block groupRank(i) of `packed`.
 Status packSlices(weft_communicator &c, const GroupInfo &g, const void *send,
@@ -855,15 +878,11 @@ weft_status_t weft_communicator_all_reduce(weft_communicator_t *communicator,
     WEFT_RETURN_IF_ERROR(checkDisjoint(send, bytes, recv, bytes, true));
     return resolveGroup(c, mesh_axes, num_mesh_axes, g);
   }();
-  if (!checked.ok())
-    return argumentError(name, std::move(checked));
-  if (!bytes)
-    return nullptr;
-  return run(c, name, g, [&]() -> Status {
-    if (g.size == 1)
-      return copyLocal(c, send, recv, bytes);
+  return finish(c, name, std::move(checked), g, bytes, [&]() -> Status {
     CollectiveGroup *group = nullptr;
-    WEFT_RETURN_IF_ERROR(getGroup(c, g, group));
+    if (Status s = groupOrLocalCopy(c, g, send, recv, bytes, group);
+        !s.ok() || !group)
+      return s;
     return group->allReduce(send, recv, count, dtype, reduction);
   });
 }
@@ -894,15 +913,11 @@ weft_status_t weft_communicator_all_gather(
     WEFT_RETURN_IF_ERROR(checkBuffer("recv", recv, recvBytes));
     return checkDisjoint(send, bytes, recv, recvBytes, false);
   }();
-  if (!checked.ok())
-    return argumentError(name, std::move(checked));
-  if (!bytes)
-    return nullptr;
-  return run(c, name, g, [&]() -> Status {
-    if (g.size == 1)
-      return copyLocal(c, send, recv, bytes);
+  return finish(c, name, std::move(checked), g, bytes, [&]() -> Status {
     CollectiveGroup *group = nullptr;
-    WEFT_RETURN_IF_ERROR(getGroup(c, g, group));
+    if (Status s = groupOrLocalCopy(c, g, send, recv, bytes, group);
+        !s.ok() || !group)
+      return s;
     const size_t outer = product(shape, 0, gather_dim);
     const size_t chunk = bytes / outer;
     // Gathering along the leading dimension in group order is the flat
@@ -940,15 +955,11 @@ weft_status_t weft_communicator_reduce_scatter(
     WEFT_RETURN_IF_ERROR(checkBuffer("recv", recv, bytes / g.size));
     return checkDisjoint(send, bytes, recv, bytes / g.size, false);
   }();
-  if (!checked.ok())
-    return argumentError(name, std::move(checked));
-  if (!bytes)
-    return nullptr;
-  return run(c, name, g, [&]() -> Status {
-    if (g.size == 1)
-      return copyLocal(c, send, recv, bytes);
+  return finish(c, name, std::move(checked), g, bytes, [&]() -> Status {
     CollectiveGroup *group = nullptr;
-    WEFT_RETURN_IF_ERROR(getGroup(c, g, group));
+    if (Status s = groupOrLocalCopy(c, g, send, recv, bytes, group);
+        !s.ok() || !group)
+      return s;
     const size_t n = static_cast<size_t>(g.size);
     const size_t outer = product(shape, 0, scatter_dim);
     const size_t chunk = bytes / outer / n;
@@ -987,15 +998,11 @@ weft_communicator_all_to_all(weft_communicator_t *communicator,
     WEFT_RETURN_IF_ERROR(checkBuffer("recv", recv, bytes));
     return checkDisjoint(send, bytes, recv, bytes, false);
   }();
-  if (!checked.ok())
-    return argumentError(name, std::move(checked));
-  if (!bytes)
-    return nullptr;
-  return run(c, name, g, [&]() -> Status {
-    if (g.size == 1)
-      return copyLocal(c, send, recv, bytes);
+  return finish(c, name, std::move(checked), g, bytes, [&]() -> Status {
     CollectiveGroup *group = nullptr;
-    WEFT_RETURN_IF_ERROR(getGroup(c, g, group));
+    if (Status s = groupOrLocalCopy(c, g, send, recv, bytes, group);
+        !s.ok() || !group)
+      return s;
     const size_t n = static_cast<size_t>(g.size);
     const size_t block = bytes / n;
     // Sent blocks: slices along split_dim, as reduce_scatter cuts them.
@@ -1051,11 +1058,7 @@ weft_status_t weft_communicator_broadcast(weft_communicator_t *communicator,
     WEFT_RETURN_IF_ERROR(checkBuffer("send", send, bytes));
     return checkDisjoint(send, bytes, recv, bytes, true);
   }();
-  if (!checked.ok())
-    return argumentError(name, std::move(checked));
-  if (!bytes)
-    return nullptr;
-  return run(c, name, g, [&]() -> Status {
+  return finish(c, name, std::move(checked), g, bytes, [&]() -> Status {
     if (rootIndex == g.index)
       WEFT_RETURN_IF_ERROR(copyLocal(c, send, recv, bytes));
     if (g.size == 1)
@@ -1091,11 +1094,7 @@ weft_status_t pointToPoint(weft_communicator &c, const char *name,
                    " is this device (rank ", c.rank, ")");
     return checkBuffer("buffer", buffer, bytes);
   }();
-  if (!checked.ok())
-    return argumentError(name, std::move(checked));
-  if (!bytes)
-    return nullptr;
-  return run(c, name, g, [&]() -> Status {
+  return finish(c, name, std::move(checked), g, bytes, [&]() -> Status {
     Status s = sending ? c.backend->send(buffer, static_cast<int64_t>(bytes),
                                          static_cast<int>(peerRank))
                        : c.backend->recv(const_cast<void *>(buffer),
