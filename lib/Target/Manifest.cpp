@@ -6,6 +6,7 @@
 
 #include "weft/Target/Manifest.h"
 
+#include "weft/Dialect/Mesh/IR/MeshOps.h"
 #include "weft/Dialect/Xf/IR/XfDialect.h"
 #include "weft/Dialect/Xf/IR/XfOps.h"
 
@@ -74,13 +75,92 @@ static StringRef getNameAttr(DictionaryAttr attrs) {
   return {};
 }
 
+/// The mesh the arguments of a partitioned function are sharded over (their
+/// `mesh.sharding` attributes, which xf-partition sets on every argument),
+/// or null for a single-device function.
+static FailureOr<mesh::MeshOp> getPartitionMesh(func::FuncOp func) {
+  mesh::MeshOp found;
+  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
+    auto sharding = func.getArgAttrOfType<mesh::ShardingAttr>(
+        i, mesh::MeshDialect::kShardingAttrName);
+    if (!sharding)
+      continue;
+    auto meshOp = SymbolTable::lookupNearestSymbolFrom<mesh::MeshOp>(
+        func, sharding.getMesh());
+    if (!meshOp)
+      return func.emitError("argument ")
+             << i << " of '" << func.getSymName() << "' is sharded over "
+             << sharding.getMesh() << ", which is not a mesh of the module";
+    if (found && found != meshOp)
+      return func.emitError("entry function '")
+             << func.getSymName() << "' has arguments on two meshes, @"
+             << found.getSymName() << " and @" << meshOp.getSymName();
+    found = meshOp;
+  }
+  return found;
+}
+
+/// The whole shape of a partitioned argument and its "sharding" entry (one
+/// list of mesh axes per leading dimension, trailing whole ones dropped).
+static LogicalResult describeSharding(func::FuncOp func, unsigned i,
+                                      mesh::MeshOp meshOp,
+                                      llvm::json::Object &value) {
+  auto sharding = func.getArgAttrOfType<mesh::ShardingAttr>(
+      i, mesh::MeshDialect::kShardingAttrName);
+  if (!sharding)
+    return func.emitError("argument ")
+           << i << " of the partitioned function '" << func.getSymName()
+           << "' has no mesh.sharding attribute";
+  if (!sharding.getPartialAxes().empty())
+    return func.emitError("argument ")
+           << i << " of '" << func.getSymName()
+           << "' holds partial values; entry arguments must be whole or split";
+  llvm::json::Array *shape = value.getArray("shape");
+  llvm::json::Array dims;
+  for (auto [dim, axes] : llvm::enumerate(sharding.getSplitAxes())) {
+    llvm::json::Array list;
+    for (int64_t axis : axes.asArrayRef())
+      list.push_back(axis);
+    dims.push_back(std::move(list));
+    if (dim < shape->size())
+      (*shape)[dim] = *(*shape)[dim].getAsInteger() *
+                      meshOp.getGroupSize(axes.asArrayRef());
+  }
+  if (!dims.empty())
+    value["sharding"] = std::move(dims);
+  return success();
+}
+
+static llvm::json::Value describeMesh(mesh::MeshOp meshOp) {
+  if (!meshOp)
+    return nullptr;
+  llvm::json::Array shape, axes;
+  for (int64_t axis = 0; axis < meshOp.getRank(); ++axis) {
+    shape.push_back(meshOp.getShape()[axis]);
+    axes.push_back(meshOp.getAxisName(axis));
+  }
+  return llvm::json::Object{{"name", meshOp.getSymName().str()},
+                            {"shape", std::move(shape)},
+                            {"axes", std::move(axes)}};
+}
+
 FailureOr<llvm::json::Object>
 buildManifest(ModuleOp module, StringRef target,
               SmallVectorImpl<EntryFunction> &entries) {
   llvm::json::Array functions;
+  mesh::MeshOp moduleMesh;
   for (auto func : module.getOps<func::FuncOp>()) {
     if (!func.isPublic() || func.isExternal())
       continue;
+    FailureOr<mesh::MeshOp> meshOp = getPartitionMesh(func);
+    if (failed(meshOp))
+      return failure();
+    if (!functions.empty() && *meshOp != moduleMesh)
+      return func.emitError("entry function '")
+             << func.getSymName()
+             << "' runs on another mesh than the module's first entry "
+                "function; one artifact runs on one mesh";
+    moduleMesh = *meshOp;
     llvm::StringSet<> seen;
     auto checkUnique = [&](StringRef name) -> LogicalResult {
       if (seen.insert(name).second)
@@ -105,6 +185,8 @@ buildManifest(ModuleOp module, StringRef target,
       if (failed(value) || failed(checkUnique(name)))
         return failure();
       (*value)["role"] = role.str();
+      if (moduleMesh && failed(describeSharding(func, i, moduleMesh, *value)))
+        return failure();
       int64_t bound = getIndexBound(arg);
       if (bound >= 0)
         (*value)["index_bound"] = bound;
@@ -138,7 +220,7 @@ buildManifest(ModuleOp module, StringRef target,
   return llvm::json::Object{{"format", "weft-artifact"},
                             {"version", 1},
                             {"target", target.str()},
-                            {"mesh", nullptr},
+                            {"mesh", describeMesh(moduleMesh)},
                             {"functions", std::move(functions)}};
 }
 

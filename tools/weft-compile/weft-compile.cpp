@@ -1,14 +1,18 @@
 //===- weft-compile.cpp - Ahead-of-time compiler for xf model graphs ------===//
 //
 //   weft-compile model.mlir -o model.weft [--target=cpu] [--target-cpu=host]
+//                [--mesh=2xCPU [--memory-budget=...] [--plan-summary=-]]
 //
-// Parses and verifies an xf module, records its entry functions in a
-// manifest, lowers it for the target, generates the host library and writes
-// the artifact (docs/artifact.md). MLIR's pass-manager and context flags
+// Parses and verifies an xf module; with --mesh, shards it automatically
+// (xf-auto-shard); partitions a sharded module into the program each device
+// runs (xf-partition); records its entry functions in a manifest, lowers it
+// for the target, generates the host library and writes the artifact
+// (docs/artifact.md). MLIR's pass-manager and context flags
 // (--mlir-print-ir-after-all, --mlir-timing, ...) apply to the lowering.
 //
 //===----------------------------------------------------------------------===//
 
+#include "weft/Dialect/Mesh/IR/MeshOps.h"
 #include "weft/Dialect/Xf/Transforms/Passes.h"
 #include "weft/InitAllDialects.h"
 #include "weft/InitAllPasses.h"
@@ -61,6 +65,31 @@ cl::opt<int64_t> blockQ("attention-block-q",
 cl::opt<int64_t> blockKv("attention-block-kv",
                          cl::desc("keys per attention block"), cl::init(64),
                          cl::cat(category));
+cl::opt<std::string>
+    meshOption("mesh",
+               cl::desc("shard the model automatically over this mesh: a "
+                        "preset such as 2xCPU or 2x4xH100-NVLink, or the "
+                        "name of a mesh.mesh in the input"),
+               cl::value_desc("preset|symbol"), cl::cat(category));
+cl::opt<std::string>
+    memoryBudget("memory-budget",
+                 cl::desc("with --mesh: memory per device the plan must fit "
+                          "(e.g. 80GiB, 512MiB; default: the device's)"),
+                 cl::cat(category));
+cl::opt<std::string>
+    planSummary("plan-summary",
+                cl::desc("with --mesh: write the plan's summary table here "
+                         "('-' for stdout)"),
+                cl::value_desc("path"), cl::cat(category));
+cl::opt<std::string>
+    planReport("plan-report",
+               cl::desc("with --mesh: write the plan as JSON here"),
+               cl::value_desc("path"), cl::cat(category));
+cl::opt<bool> singleDevice(
+    "single-device",
+    cl::desc("ignore mesh.shard annotations and compile the whole model for "
+             "one device"),
+    cl::init(false), cl::cat(category));
 cl::opt<std::string> emitLLVMIR("emit-llvm-ir",
                                 cl::desc("also write the optimized LLVM IR"),
                                 cl::value_desc("path"), cl::cat(category));
@@ -76,6 +105,51 @@ LogicalResult writeTextFile(StringRef path, StringRef text) {
   file->os() << text;
   file->keep();
   return success();
+}
+
+/// --mesh runs xf-auto-shard; an annotated module (from it or the user) is
+/// then partitioned, or stripped of its annotations with --single-device.
+LogicalResult shard(ModuleOp module, TimingScope &root) {
+  bool planOptions =
+      !memoryBudget.empty() || !planSummary.empty() || !planReport.empty();
+  if (meshOption.empty() && planOptions) {
+    llvm::errs() << "weft-compile: error: --memory-budget, --plan-summary "
+                    "and --plan-report need --mesh\n";
+    return failure();
+  }
+  if (!meshOption.empty() && singleDevice) {
+    llvm::errs() << "weft-compile: error: --mesh and --single-device "
+                    "contradict each other\n";
+    return failure();
+  }
+  PassManager pm(module->getContext(), ModuleOp::getOperationName());
+  if (failed(applyPassManagerCLOptions(pm)))
+    return failure();
+  TimingScope scope = root.nest("Sharding");
+  pm.enableTiming(scope);
+  if (!meshOption.empty()) {
+    weft::xf::XfAutoShardOptions options;
+    options.meshName = meshOption;
+    options.memoryBudget = memoryBudget;
+    options.planSummary = planSummary;
+    options.planReport = planReport;
+    pm.addPass(weft::xf::createXfAutoShard(options));
+  }
+  if (failed(pm.run(module)))
+    return failure();
+  bool annotated = false;
+  module.walk([&](weft::mesh::ShardOp) {
+    annotated = true;
+    return WalkResult::interrupt();
+  });
+  if (!annotated)
+    return success();
+  pm.clear();
+  if (singleDevice)
+    pm.addPass(weft::xf::createXfDropShardings());
+  else
+    pm.addPass(weft::xf::createXfPartition());
+  return pm.run(module);
 }
 
 LogicalResult compile(MLIRContext &context, DefaultTimingManager &timing) {
@@ -98,25 +172,30 @@ LogicalResult compile(MLIRContext &context, DefaultTimingManager &timing) {
   if (!module)
     return failure();
 
-  // 2. Manifest from the xf-level signatures.
   if (target != "cpu") {
     llvm::errs() << "weft-compile: error: target '" << target
                  << "' is not supported by this build (supported: cpu)\n";
     return failure();
   }
+
+  // 2. Sharding: a plan when asked for, then each device's program.
+  if (failed(shard(*module, root)))
+    return failure();
+
+  // 3. Manifest from the xf-level signatures (whole shapes and each
+  //    argument's slice for a partitioned program).
   SmallVector<weft::EntryFunction> entries;
   FailureOr<llvm::json::Object> manifest =
       weft::buildManifest(*module, target, entries);
   if (failed(manifest))
     return failure();
 
-  // 3. Lower to LLVM dialect.
+  // 4. Lower to LLVM dialect.
   PassManager pm(&context, ModuleOp::getOperationName());
   if (failed(applyPassManagerCLOptions(pm)))
     return failure();
   TimingScope lowering = root.nest("Lowering");
   pm.enableTiming(lowering);
-  pm.addPass(weft::xf::createXfDropShardings());
   weft::cpu::CpuPipelineOptions pipeline;
   pipeline.attentionBlockQ = blockQ;
   pipeline.attentionBlockKv = blockKv;
@@ -126,7 +205,7 @@ LogicalResult compile(MLIRContext &context, DefaultTimingManager &timing) {
     return failure();
   lowering.stop();
 
-  // 4. Host library.
+  // 5. Host library.
   weft::cpu::HostCodegenOptions codegen;
   codegen.cpu = targetCpu;
   codegen.optLevel = optLevel;
@@ -143,7 +222,7 @@ LogicalResult compile(MLIRContext &context, DefaultTimingManager &timing) {
   if (!emitLLVMIR.empty() && failed(writeTextFile(emitLLVMIR, llvmIR)))
     return failure();
 
-  // 5. The artifact.
+  // 6. The artifact.
   llvm::json::Array needed;
   for (const std::string &lib : library->needed)
     needed.push_back(lib);

@@ -60,4 +60,56 @@ def XfLowerToLinalg : Pass<"xf-lower-to-linalg"> {
   ];
 }
 
+
+def ConvertMeshToRuntime : Pass<"convert-mesh-to-runtime", "mlir::ModuleOp"> {
+  let summary = "Lower mesh collectives to calls through the runtime's collective table";
+  let description = [{
+    Turns a partitioned (SPMD) program into one that communicates through
+    the runtime (docs/artifact.md, "Entry ABI"). Every function that holds a
+    `mesh` op gains a last argument, `!llvm.ptr`, the
+    `weft_collective_table_t` the runtime passes to the entry point:
+
+    * `mesh.process_index` reads this device's coordinates from the table
+      and combines them row-major over the listed axes, with the mesh's
+      sizes known at compile time.
+    * Each collective (`all_reduce`, `all_gather`, `reduce_scatter`,
+      `all_to_all`, `broadcast`, `send`, `recv`) reads its operand as a
+      buffer (`bufferization.to_buffer`), allocates its result, and calls a
+      private helper that calls the table's entry with the buffers' base
+      pointers, the axes and the shape (constant globals), the dtype and
+      the reduction. The result is the allocated buffer as a tensor
+      (`bufferization.to_tensor restrict`), so one-shot bufferization and
+      buffer deallocation treat it like any other allocation. Because the
+      helper takes the buffers as operands, every later pass sees that the
+      call reads the operand and writes the result.
+
+    A failed collective leaves its status in the table's communicator; the
+    runtime reports it when the entry returns (later collectives fail fast,
+    so a failed run ends quickly). The mesh symbols are erased at the end:
+    the manifest has recorded the mesh by then. The pass runs on tensors,
+    before bufferization; it refuses `mesh.shard` (run `xf-partition`
+    first), element types the runtime cannot move, and mesh ops outside
+    public functions (only entry points receive the table).
+
+    Before:
+    ```mlir
+    %r = mesh.all_reduce %y on @mesh mesh_axes = [0]
+        : tensor<8x64xf32> -> tensor<8x64xf32>
+    ```
+    After:
+    ```mlir
+    %b = bufferization.to_buffer %y read_only : tensor<8x64xf32> to memref<8x64xf32>
+    %o = memref.alloc() {alignment = 64 : i64} : memref<8x64xf32>
+    call @__weft_all_reduce_0(%table, %b, %o)
+        : (!llvm.ptr, memref<8x64xf32>, memref<8x64xf32>) -> ()
+    %r = bufferization.to_tensor %o restrict writable : memref<8x64xf32> to tensor<8x64xf32>
+    ```
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
+    "mlir::func::FuncDialect", "mlir::LLVM::LLVMDialect",
+    "mlir::memref::MemRefDialect"
+  ];
+}
+
 #endif // WEFT_CONVERSION_PASSES

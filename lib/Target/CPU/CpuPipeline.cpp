@@ -3,7 +3,8 @@
 // The single definition of the CPU pipeline, in stages:
 //   1. xf → linalg on tensors (attention as its loop nest), fused and cleaned;
 //   2. distribution of linalg ops over the cores (scf.forall tiles);
-//   3. bufferization of whole modules, results turned into out-parameters;
+//   3. collectives to runtime calls; bufferization of whole modules,
+//      results turned into out-parameters;
 //   4. loops, OpenMP for the parallel ones, then LLVM dialect.
 //
 //===----------------------------------------------------------------------===//
@@ -49,8 +50,11 @@ void weft::cpu::buildCpuPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
   }
 
-  // 3. Bufferization: entry arguments read-only, results written into
+  // 3. Collectives of a partitioned program become calls through the
+  //    runtime's table (on buffers, so before bufferization settles them).
+  //    Bufferization: entry arguments read-only, results written into
   //    caller-provided buffers, temporaries freed.
+  pm.addPass(createConvertMeshToRuntime());
   pm.addPass(createCpuPrepareEntryAbi());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;

@@ -9,6 +9,7 @@
 #include "weft/Target/CPU/Passes.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "weft/Dialect/Mesh/IR/MeshDialect.h"
 #include "weft/Dialect/Xf/IR/XfDialect.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -33,10 +34,12 @@ struct CpuPrepareEntryAbiPass
         continue;
       func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                     UnitAttr::get(ctx));
-      // The manifest holds names and roles by now; LLVM has no use for them.
+      // The manifest holds names, roles and slices by now; LLVM has no use
+      // for them.
       for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
         func.removeArgAttr(i, weft::xf::XfDialect::kNameAttrName);
         func.removeArgAttr(i, weft::xf::XfDialect::kRoleAttrName);
+        func.removeArgAttr(i, weft::mesh::MeshDialect::kShardingAttrName);
       }
       for (unsigned i = 0, e = func.getNumResults(); i < e; ++i)
         func.removeResultAttr(

@@ -39,9 +39,12 @@ namespace weft::cpu {
 
 namespace {
 
-/// Adds `void weft_entry_<name>(void **args)` calling the C interface with
-/// args[0..n) as descriptor pointers, and hides every other definition so
-/// that the library exports exactly the entry points.
+/// Adds `void weft_entry_<name>(void **args, const weft_collective_table_t
+/// *collectives)` calling the C interface with args[0..n) as descriptor
+/// pointers and, for functions that communicate (convert-mesh-to-runtime
+/// gave them one more parameter, right after the arguments), the table.
+/// Hides every other definition so that the library exports exactly the
+/// entry points.
 LogicalResult addEntryWrappers(ModuleOp module, llvm::Module &llvmModule,
                                ArrayRef<EntryFunction> entries) {
   llvm::LLVMContext &ctx = llvmModule.getContext();
@@ -53,23 +56,28 @@ LogicalResult addEntryWrappers(ModuleOp module, llvm::Module &llvmModule,
   for (const EntryFunction &entry : entries) {
     llvm::Function *ciface =
         llvmModule.getFunction("_mlir_ciface_" + entry.name);
-    unsigned expected = entry.numArguments + entry.numResults;
-    if (!ciface || ciface->arg_size() != expected ||
+    unsigned buffers = entry.numArguments + entry.numResults;
+    bool takesTable = ciface && ciface->arg_size() == buffers + 1;
+    if (!ciface || (ciface->arg_size() != buffers && !takesTable) ||
         !ciface->getReturnType()->isVoidTy())
       return emitError(module.getLoc(), "lowering of entry function '")
              << entry.name << "' did not produce a C interface taking "
-             << expected << " buffers";
-    auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr},
-                                         /*isVarArg=*/false);
+             << buffers << " buffers";
+    auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
+                                         {ptr, ptr}, /*isVarArg=*/false);
     auto *wrapper =
         llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
                                "weft_entry_" + entry.name, llvmModule);
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", wrapper));
     SmallVector<llvm::Value *> args;
-    for (unsigned i = 0; i < expected; ++i) {
+    for (unsigned i = 0; i < buffers; ++i) {
+      if (takesTable && i == entry.numArguments)
+        args.push_back(wrapper->getArg(1));
       llvm::Value *slot = b.CreateConstGEP1_64(ptr, wrapper->getArg(0), i);
       args.push_back(b.CreateLoad(ptr, slot));
     }
+    if (takesTable && entry.numResults == 0)
+      args.push_back(wrapper->getArg(1));
     b.CreateCall(ciface, args);
     b.CreateRetVoid();
   }

@@ -230,7 +230,7 @@ LogicalResult FunctionPartitioner::partitionArguments() {
       return failure();
     arg.setType(*local);
     inputs.push_back(*local);
-    func.setArgAttr(arg.getArgNumber(), "mesh.sharding",
+    func.setArgAttr(arg.getArgNumber(), mesh::MeshDialect::kShardingAttrName,
                     common.toAttr(meshSymbol));
     values[arg] = {arg, common};
   }

@@ -126,7 +126,7 @@ LogicalResult XfSimulateSpmdPass::simulate(func::FuncOp func,
   for (BlockArgument arg : body.getArguments()) {
     auto local = dyn_cast<RankedTensorType>(arg.getType());
     auto attr = func.getArgAttrOfType<mesh::ShardingAttr>(arg.getArgNumber(),
-                                                          "mesh.sharding");
+                                                          mesh::MeshDialect::kShardingAttrName);
     if (!local || !attr) {
       inputs.push_back(arg.getType());
       for (IRMapping &map : maps)
@@ -139,7 +139,7 @@ LogicalResult XfSimulateSpmdPass::simulate(func::FuncOp func,
       shape[dim] *= sharding.getSplitCount(dim, devices.shape);
     auto global = RankedTensorType::get(shape, local.getElementType());
     inputs.push_back(global);
-    func.removeArgAttr(arg.getArgNumber(), "mesh.sharding");
+    func.removeArgAttr(arg.getArgNumber(), mesh::MeshDialect::kShardingAttrName);
     arg.setType(global);
     for (int64_t device = 0; device < devices.count; ++device) {
       Value slice = arg;

@@ -34,6 +34,11 @@ def Mesh_Dialect : Dialect {
     axes' sizes. Units everywhere: bytes, seconds, FLOP/s, bytes/s.
   }];
   let useDefaultAttributePrinterParser = 1;
+  let extraClassDeclaration = [{
+    /// The argument attribute of a partitioned function naming the slice of
+    /// the whole value each device receives.
+    static constexpr llvm::StringLiteral kShardingAttrName = "mesh.sharding";
+  }];
 }
 
 class Mesh_Op<string mnemonic, list<Trait> traits = []>
