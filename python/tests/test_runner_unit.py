@@ -5,6 +5,7 @@ tested against the real runtime in test_runner_runtime.py.
 
 from __future__ import annotations
 
+import ctypes
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,15 @@ def test_find_library_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
     assert find_library() == Path("/some/build/lib/libweft_runtime.so")
     monkeypatch.setenv("WEFT_RUNTIME_LIB", "/x/libw.so")
     assert find_library() == Path("/x/libw.so")
+
+
+def test_value_info_mirrors_the_c_struct() -> None:
+    # weft_value_info_t on LP64, as ShardedModuleTest.cpp asserts in C: the
+    # runtime writes all of it through the pointer the runner passes.
+    from weft.runner import _ValueInfo
+    assert ctypes.sizeof(_ValueInfo) == 48
+    assert _ValueInfo.index_bound.offset == 32
+    assert _ValueInfo.local_shape.offset == 40
 
 
 def test_missing_library_is_a_weft_error(tmp_path: Path) -> None:

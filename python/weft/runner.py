@@ -65,7 +65,8 @@ def find_library() -> Path:
 
 
 class _ValueInfo(ctypes.Structure):
-    """``weft_value_info_t``."""
+    """``weft_value_info_t``, field for field: the runtime writes a whole one
+    (48 bytes) through the pointer it is given."""
 
     _fields_ = [
         ("name", c_char_p),
@@ -74,6 +75,7 @@ class _ValueInfo(ctypes.Structure):
         ("rank", c_int64),
         ("shape", POINTER(c_int64)),
         ("index_bound", c_int64),
+        ("local_shape", POINTER(c_int64)),
     ]
 
 
@@ -280,13 +282,19 @@ def to_argument_storage(value: ArrayLike, dtype: str, name: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ValueInfo:
-    """An argument or result as the manifest describes it."""
+    """An argument or result as the manifest describes it.
+
+    ``local_shape`` is the slice each device holds of an argument that a
+    partitioned module splits over its mesh, ``None`` when every device
+    holds the whole value.
+    """
 
     name: str
     role: str
     dtype: str
     shape: tuple[int, ...]
     index_bound: int | None
+    local_shape: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -309,12 +317,15 @@ class FunctionInfo:
 
 def _value_info(info: _ValueInfo) -> ValueInfo:
     rank = int(info.rank)
+    shape = tuple(int(info.shape[i]) for i in range(rank))
+    local_shape = tuple(int(info.local_shape[i]) for i in range(rank)) if info.local_shape else shape
     return ValueInfo(
         name=info.name.decode("utf-8") if info.name else "",
         role=ROLE_NAMES.get(info.role, f"role{info.role}"),
         dtype=DTYPE_NAMES.get(info.dtype, f"dtype{info.dtype}"),
-        shape=tuple(int(info.shape[i]) for i in range(rank)),
+        shape=shape,
         index_bound=None if info.index_bound < 0 else int(info.index_bound),
+        local_shape=None if local_shape == shape else local_shape,
     )
 
 

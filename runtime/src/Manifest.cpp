@@ -1,7 +1,8 @@
 //===- Manifest.cpp - The manifest of a .weft artifact --------------------===//
 //
 // Schema validation of the manifest JSON. Each reader takes the JSON path of
-// the value it checks so that messages point at the offending field.
+// the value it checks so that messages point at the offending field. The
+// mesh is read first, so that argument shardings are checked against it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -9,6 +10,7 @@
 #include "Json.h"
 #include "Tensor.h"
 
+#include <climits>
 #include <initializer_list>
 
 using namespace weft::runtime;
@@ -125,12 +127,69 @@ Status readIndexBound(const Value &object, const std::string &path,
   return Status();
 }
 
+/// "sharding": one list of distinct mesh axes per leading dimension, each
+/// axis used once in the whole list, whose devices divide the dimension.
+/// Sets spec.localShape.
+Status readSharding(const Value &object, const std::string &path,
+                    const MeshSpec *mesh, ValueSpec &spec) {
+  spec.localShape = spec.shape;
+  const Value *sharding = object.find("sharding");
+  if (!sharding)
+    return Status();
+  std::string where = field(path, "sharding");
+  if (!mesh)
+    return error(where, ": only arguments of a module with a mesh are split "
+                        "(the manifest's mesh is null)");
+  if (!sharding->isArray())
+    return typeError(where, "an array of lists of mesh axes", *sharding);
+  const size_t rank = spec.shape.size();
+  if (sharding->size() > rank)
+    return error(where, ": ", sharding->size(),
+                 " dimensions listed for a value of rank ", rank);
+  const int64_t meshRank = static_cast<int64_t>(mesh->shape.size());
+  std::vector<std::string> seenAt(mesh->shape.size()); // Where each is used.
+  for (size_t d = 0; d < sharding->size(); ++d) {
+    const Value &axes = (*sharding)[d];
+    std::string dimPath = element(where, d);
+    if (!axes.isArray())
+      return typeError(dimPath, "an array of mesh axes", axes);
+    int64_t devices = 1;
+    std::vector<int64_t> list;
+    for (size_t k = 0; k < axes.size(); ++k) {
+      std::string axisPath = element(dimPath, k);
+      if (!axes[k].isInteger())
+        return typeError(axisPath, "a mesh axis index", axes[k]);
+      int64_t axis = axes[k].getInteger();
+      if (axis < 0 || axis >= meshRank)
+        return error(axisPath, ": mesh axis ", axis,
+                     " is out of range for a mesh of ", meshRank,
+                     meshRank == 1 ? " axis" : " axes");
+      if (!seenAt[axis].empty())
+        return error(axisPath, ": mesh axis ", axis, " is already used by ",
+                     seenAt[axis]);
+      seenAt[axis] = concat("sharding[", d, "][", k, "]");
+      // The mesh has at most 2^31 - 1 devices: no overflow.
+      devices *= mesh->shape[axis];
+      list.push_back(axis);
+    }
+    if (spec.shape[d] % devices != 0)
+      return error(dimPath, ": ", devices, " devices do not divide dimension ",
+                   d, " of size ", spec.shape[d]);
+    spec.localShape[d] = spec.shape[d] / devices;
+    spec.sharding.push_back(std::move(list));
+  }
+  return Status();
+}
+
 Status readValue(const Value &value, const std::string &path, bool isArgument,
-                 ValueSpec &spec) {
+                 const MeshSpec *mesh, ValueSpec &spec) {
   if (isArgument)
     WEFT_RETURN_IF_ERROR(checkObject(value, path,
                                      {"name", "role", "dtype", "shape"},
-                                     {"index_bound"}));
+                                     {"index_bound", "sharding"}));
+  else if (value.isObject() && value.find("sharding"))
+    return error(field(path, "sharding"),
+                 ": results are whole on every device and take no sharding");
   else
     WEFT_RETURN_IF_ERROR(checkObject(value, path, {"name", "dtype", "shape"}));
   WEFT_RETURN_IF_ERROR(readString(value, path, "name", spec.name));
@@ -146,11 +205,12 @@ Status readValue(const Value &value, const std::string &path, bool isArgument,
   WEFT_RETURN_IF_ERROR(
       readShape(*value.find("shape"), field(path, "shape"), spec.dtype,
                 spec.shape));
+  WEFT_RETURN_IF_ERROR(readSharding(value, path, mesh, spec));
   return isArgument ? readIndexBound(value, path, spec) : Status();
 }
 
-Status readValues(const Value &object, const std::string &path,
-                  const char *key, std::vector<ValueSpec> &values) {
+Status readValues(const Value &object, const std::string &path, const char *key,
+                  const MeshSpec *mesh, std::vector<ValueSpec> &values) {
   const Value &list = *object.find(key);
   std::string listPath = field(path, key);
   if (!list.isArray())
@@ -159,7 +219,7 @@ Status readValues(const Value &object, const std::string &path,
   for (size_t i = 0; i < list.size(); ++i) {
     ValueSpec spec;
     WEFT_RETURN_IF_ERROR(
-        readValue(list[i], element(listPath, i), isArgument, spec));
+        readValue(list[i], element(listPath, i), isArgument, mesh, spec));
     for (const ValueSpec &other : values)
       if (other.name == spec.name)
         return error(field(element(listPath, i), "name"), ": duplicate name ",
@@ -170,7 +230,7 @@ Status readValues(const Value &object, const std::string &path,
 }
 
 Status readFunction(const Value &value, const std::string &path,
-                    FunctionSpec &fn) {
+                    const MeshSpec *mesh, FunctionSpec &fn) {
   WEFT_RETURN_IF_ERROR(
       checkObject(value, path, {"name", "symbol", "arguments", "results"}));
   WEFT_RETURN_IF_ERROR(readString(value, path, "name", fn.name));
@@ -178,18 +238,23 @@ Status readFunction(const Value &value, const std::string &path,
   if (!isIdentifier(fn.symbol))
     return error(field(path, "symbol"), ": ", quote(fn.symbol),
                  " is not a C identifier");
-  WEFT_RETURN_IF_ERROR(readValues(value, path, "arguments", fn.arguments));
-  return readValues(value, path, "results", fn.results);
+  WEFT_RETURN_IF_ERROR(
+      readValues(value, path, "arguments", mesh, fn.arguments));
+  return readValues(value, path, "results", mesh, fn.results);
 }
 
-/// null, or {"name": ..., "shape": [...], "axes": [...]}. Checked, not
-/// kept: this runtime runs single-device programs.
-Status checkMesh(const Value &value) {
+/// A communicator's limits: MPI and NCCL ranks are int.
+constexpr int64_t kMaxMeshDevices = INT32_MAX;
+
+/// null, or {"name": ..., "shape": [...], "axes": [...]}: 1 to
+/// WEFT_MAX_RANK axes with distinct, non-empty names and positive sizes,
+/// as many devices as a communicator can have.
+Status readMesh(const Value &value, Manifest &manifest) {
   if (value.isNull())
     return Status();
   WEFT_RETURN_IF_ERROR(checkObject(value, "mesh", {"name", "shape", "axes"}));
-  std::string name;
-  WEFT_RETURN_IF_ERROR(readString(value, "mesh", "name", name));
+  MeshSpec mesh;
+  WEFT_RETURN_IF_ERROR(readString(value, "mesh", "name", mesh.name));
   const Value &shape = *value.find("shape");
   const Value &axes = *value.find("axes");
   if (!shape.isArray())
@@ -198,14 +263,29 @@ Status checkMesh(const Value &value) {
     return typeError("mesh.axes", "an array", axes);
   if (shape.size() != axes.size())
     return error("mesh: ", shape.size(), " sizes but ", axes.size(), " axes");
+  if (shape.size() == 0 || shape.size() > WEFT_MAX_RANK)
+    return error("mesh: ", shape.size(), " axes, expected 1 to ",
+                 WEFT_MAX_RANK);
+  int64_t devices = 1;
   for (size_t i = 0; i < shape.size(); ++i) {
     if (!shape[i].isInteger() || shape[i].getInteger() < 1)
       return error(element("mesh.shape", i), ": expected a positive integer");
     if (!axes[i].isString())
       return typeError(element("mesh.axes", i), "a string", axes[i]);
-    if (axes[i].getString().empty())
+    const std::string &axis = axes[i].getString();
+    if (axis.empty())
       return error(element("mesh.axes", i), ": must not be empty");
+    for (const std::string &other : mesh.axes)
+      if (other == axis)
+        return error(element("mesh.axes", i), ": duplicate axis ", quote(axis));
+    if (__builtin_mul_overflow(devices, shape[i].getInteger(), &devices) ||
+        devices > kMaxMeshDevices)
+      return error("mesh.shape: more than 2^31 - 1 devices");
+    mesh.shape.push_back(shape[i].getInteger());
+    mesh.axes.push_back(axis);
   }
+  manifest.hasMesh = true;
+  manifest.mesh = std::move(mesh);
   return Status();
 }
 
@@ -248,7 +328,7 @@ Status readHeader(const Value &root, Manifest &manifest) {
     WEFT_RETURN_IF_ERROR(readHost(*host, manifest.host));
   }
   const Value *mesh = root.find("mesh");
-  return mesh ? checkMesh(*mesh) : Status();
+  return mesh ? readMesh(*mesh, manifest) : Status();
 }
 
 } // namespace
@@ -266,7 +346,9 @@ Status weft::runtime::parseManifest(std::string_view text,
     return error("functions: expected a non-empty array");
   for (size_t i = 0; i < functions.size(); ++i) {
     FunctionSpec fn;
-    WEFT_RETURN_IF_ERROR(readFunction(functions[i], element("functions", i), fn));
+    WEFT_RETURN_IF_ERROR(readFunction(functions[i], element("functions", i),
+                                      result.hasMesh ? &result.mesh : nullptr,
+                                      fn));
     for (const FunctionSpec &other : result.functions)
       if (other.name == fn.name)
         return error(field(element("functions", i), "name"),
@@ -275,4 +357,17 @@ Status weft::runtime::parseManifest(std::string_view text,
   }
   manifest = std::move(result);
   return Status();
+}
+
+std::vector<int64_t> weft::runtime::sliceOffsets(const MeshSpec &mesh,
+                                                 const ValueSpec &value,
+                                                 const int64_t *coordinates) {
+  std::vector<int64_t> offsets(value.shape.size(), 0);
+  for (size_t d = 0; d < value.sharding.size(); ++d) {
+    int64_t block = 0;
+    for (int64_t axis : value.sharding[d])
+      block = block * mesh.shape[axis] + coordinates[axis];
+    offsets[d] = block * value.localShape[d];
+  }
+  return offsets;
 }

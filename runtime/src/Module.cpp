@@ -2,8 +2,10 @@
 //
 // weft_module_open reads the container, validates the manifest, loads the
 // host code and resolves every entry symbol up front, so a module that opens
-// can run. weft_module_invoke checks its tensors against the manifest, then
-// passes them to the entry function as strided memref descriptors.
+// can run. weft_module_invoke(_on) checks its tensors against the manifest
+// (the local slices of a partitioned module's arguments), then passes them
+// to the entry function as strided memref descriptors, with the
+// communicator's collective table when the module has a mesh.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,14 +15,26 @@
 #include "Manifest.h"
 #include "Tensor.h"
 
+#include "weft/collectives.h"
+
+#include <algorithm>
 #include <cstring>
 
 using namespace weft::runtime;
 
 namespace {
 
-/// `void weft_entry_<name>(void **args)`, the ABI of docs/artifact.md.
-using EntryFunction = void (*)(void **);
+/// `void weft_entry_<name>(void **args, const weft_collective_table_t *)`,
+/// the ABI of docs/artifact.md; the table is null without a mesh.
+using EntryFunction = void (*)(void **, const weft_collective_table_t *);
+
+struct CommunicatorDeleter {
+  void operator()(weft_communicator_t *c) const {
+    weft_communicator_release(c);
+  }
+};
+using CommunicatorPtr =
+    std::unique_ptr<weft_communicator_t, CommunicatorDeleter>;
 
 /// The target this build of the runtime can run.
 constexpr const char *kHostTarget = "cpu";
@@ -97,37 +111,53 @@ std::string describeValue(const ValueSpec &spec, size_t i, bool isResult) {
                 ")");
 }
 
+/// Checks a tensor against the value's local shape: this device's slice of
+/// an argument, the whole value otherwise.
 Status checkTensor(const ValueSpec &spec, const weft_tensor *tensor, size_t i,
                    bool isResult) {
   if (!tensor)
     return error(describeValue(spec, i, isResult), ": tensor is null");
-  Status s = checkType(spec.dtype, spec.shape.data(),
-                       static_cast<int64_t>(spec.shape.size()), tensor->dtype,
+  const int64_t rank = static_cast<int64_t>(spec.shape.size());
+  Status s = checkType(spec.dtype, spec.localShape.data(), rank, tensor->dtype,
                        tensor->shape, tensor->rank);
-  if (!s.ok())
-    return std::move(s).withPrefix(describeValue(spec, i, isResult) + ": ");
-  return Status();
+  if (s.ok())
+    return Status();
+  std::string slice;
+  if (spec.localShape != spec.shape)
+    slice = concat(" (this device's slice of ",
+                   formatType(spec.dtype, spec.shape.data(), rank), ")");
+  return error(describeValue(spec, i, isResult), ": ", s.message(), slice);
 }
 
-/// "[0, 3]" for flat index 3 of a [2, 3]... tensor.
-std::string formatIndex(const weft_tensor &tensor, int64_t flat) {
+/// "[0, 3]" for flat index 3 of a [2, 3]... tensor that is the slice at
+/// `offsets` (null: at the origin) of a larger one.
+std::string formatIndex(const weft_tensor &tensor, int64_t flat,
+                        const int64_t *offsets) {
   std::vector<int64_t> index(tensor.rank);
   for (int64_t d = tensor.rank - 1; d >= 0; --d) {
-    index[d] = flat % tensor.shape[d];
+    index[d] = flat % tensor.shape[d] + (offsets ? offsets[d] : 0);
     flat /= tensor.shape[d];
   }
   return formatShape(index.data(), tensor.rank);
 }
 
-Status checkIndexBound(const ValueSpec &spec, const weft_tensor &tensor) {
+/// Reports an element out of bounds at its index in the whole input, so
+/// that every device of a mesh names it as a single-device run would.
+Status checkIndexBound(const ValueSpec &spec, const weft_tensor &tensor,
+                       const MeshSpec *mesh, const int64_t *coordinates) {
   if (spec.indexBound < 0)
     return Status();
   for (int64_t i = 0; i < tensor.numElements; ++i) {
     int64_t value = loadInteger(tensor.dtype, tensor.data, i);
-    if (value < 0 || value >= spec.indexBound)
-      return error("input ", quote(spec.name), " element ",
-                   formatIndex(tensor, i), " = ", value, " is outside [0, ",
-                   spec.indexBound, ")");
+    if (value >= 0 && value < spec.indexBound)
+      continue;
+    std::vector<int64_t> offsets;
+    if (mesh && coordinates)
+      offsets = sliceOffsets(*mesh, spec, coordinates);
+    return error(
+        "input ", quote(spec.name), " element ",
+        formatIndex(tensor, i, offsets.empty() ? nullptr : offsets.data()),
+        " = ", value, " is outside [0, ", spec.indexBound, ")");
   }
   return Status();
 }
@@ -151,7 +181,10 @@ Status checkAliasing(const FunctionSpec &fn, weft_tensor_t *const *args,
   return Status();
 }
 
-Status checkCall(const FunctionSpec &fn, weft_tensor_t *const *args,
+/// Everything invoke checks before calling. `coordinates` is this
+/// device's place in `mesh` (both null without a mesh).
+Status checkCall(const FunctionSpec &fn, const MeshSpec *mesh,
+                 const int64_t *coordinates, weft_tensor_t *const *args,
                  size_t numArgs, weft_tensor_t *const *results,
                  size_t numResults) {
   if (numArgs != fn.arguments.size() || (numArgs && !args))
@@ -165,7 +198,8 @@ Status checkCall(const FunctionSpec &fn, weft_tensor_t *const *args,
     WEFT_RETURN_IF_ERROR(checkTensor(fn.results[i], results[i], i, true));
   WEFT_RETURN_IF_ERROR(checkAliasing(fn, args, results));
   for (size_t i = 0; i < numArgs; ++i)
-    WEFT_RETURN_IF_ERROR(checkIndexBound(fn.arguments[i], *args[i]));
+    WEFT_RETURN_IF_ERROR(
+        checkIndexBound(fn.arguments[i], *args[i], mesh, coordinates));
   return Status();
 }
 
@@ -217,8 +251,8 @@ const FunctionSpec *functionAt(const weft_module *module, size_t fn) {
 void fillInfo(const ValueSpec *spec, weft_value_info_t *info) {
   if (!info)
     return;
-  *info = weft_value_info_t{nullptr, WEFT_ROLE_INPUT, WEFT_DTYPE_F32, 0,
-                            nullptr, -1};
+  *info = weft_value_info_t{
+      nullptr, WEFT_ROLE_INPUT, WEFT_DTYPE_F32, 0, nullptr, -1, nullptr};
   if (!spec)
     return;
   info->name = spec->name.c_str();
@@ -227,6 +261,123 @@ void fillInfo(const ValueSpec *spec, weft_value_info_t *info) {
   info->rank = static_cast<int64_t>(spec->shape.size());
   info->shape = spec->shape.data();
   info->index_bound = spec->indexBound;
+  info->local_shape = spec->localShape.data();
+}
+
+/// "function index 9 is out of range (it has 4 functions)".
+Status functionIndexError(const weft_module &module, size_t fn) {
+  return error("artifact ", quote(module.path), ": function index ", fn,
+               " is out of range (it has ", module.manifest.functions.size(),
+               " functions)");
+}
+
+/// "2x2", the mesh as messages about running on it name it.
+std::string meshDevices(const MeshSpec &mesh) {
+  std::string out;
+  for (size_t i = 0; i < mesh.shape.size(); ++i)
+    out += concat(i ? "x" : "", mesh.shape[i]);
+  return out;
+}
+
+/// The communicator function `fn` runs on: null without a mesh; `given`,
+/// checked against the module's mesh; or, for a mesh of one device and no
+/// communicator, a single-rank one created into `owned`. Messages name the
+/// function.
+Status chooseCommunicator(const weft_module &module, const FunctionSpec &fn,
+                          weft_communicator_t *given, CommunicatorPtr &owned,
+                          weft_communicator_t *&out) {
+  const Manifest &manifest = module.manifest;
+  std::string function = concat("function ", quote(fn.name));
+  out = given;
+  if (!manifest.hasMesh) {
+    if (given)
+      return error(function, " has no mesh: it runs on one device and takes "
+                             "no communicator (pass NULL)");
+    return Status();
+  }
+  const MeshSpec &mesh = manifest.mesh;
+  const int64_t meshRank = static_cast<int64_t>(mesh.shape.size());
+  if (!given) {
+    int64_t devices = 1;
+    for (int64_t size : mesh.shape)
+      devices *= size;
+    if (devices > 1)
+      return error(function, " was compiled for a mesh of ", meshDevices(mesh),
+                   " devices; run it on a communicator of that mesh "
+                   "(weft_module_invoke_on; weft-run under mpirun -np ",
+                   devices, ")");
+    weft_communicator_options_t options;
+    weft_communicator_options_initialize(&options);
+    options.backend = WEFT_COLLECTIVE_BACKEND_SINGLE;
+    options.mesh_rank = meshRank;
+    options.mesh_shape = mesh.shape.data();
+    Status s = Status::adopt(weft_communicator_create(&options, &out));
+    if (!s.ok())
+      return std::move(s).withPrefix(function + ": ");
+    owned.reset(out);
+    return Status();
+  }
+  const int64_t *shape = weft_communicator_mesh_shape(given);
+  const int64_t rank = weft_communicator_mesh_rank(given);
+  if (rank != meshRank || !std::equal(shape, shape + rank, mesh.shape.begin()))
+    return error(function, " was compiled for mesh ", quote(mesh.name), " ",
+                 formatShape(mesh.shape.data(), meshRank),
+                 ", but the communicator's mesh is ", formatShape(shape, rank));
+  // Compiled CPU code hands the collectives host buffers.
+  if (weft_communicator_backend(given) == WEFT_COLLECTIVE_BACKEND_NCCL)
+    return error(function,
+                 ": the communicator's nccl back end takes CUDA "
+                 "device buffers, but target ",
+                 quote(manifest.target),
+                 " passes host buffers: use the mpi or single back end");
+  return Status();
+}
+
+/// weft_module_invoke and _invoke_on: checks, the call, and the status of
+/// its collectives.
+Status invoke(weft_module &module, size_t fn, weft_communicator_t *given,
+              weft_tensor_t *const *args, size_t numArgs,
+              weft_tensor_t *const *results, size_t numResults) {
+  const FunctionSpec *spec = functionAt(&module, fn);
+  if (!spec)
+    return functionIndexError(module, fn);
+  CommunicatorPtr owned;
+  weft_communicator_t *communicator = nullptr;
+  WEFT_RETURN_IF_ERROR(
+      chooseCommunicator(module, *spec, given, owned, communicator));
+  std::string prefix = concat("function ", quote(spec->name), ": ");
+  const MeshSpec *mesh =
+      module.manifest.hasMesh ? &module.manifest.mesh : nullptr;
+  Status s = checkCall(
+      *spec, mesh,
+      communicator ? weft_communicator_coordinates(communicator) : nullptr,
+      args, numArgs, results, numResults);
+  if (!s.ok())
+    return std::move(s).withPrefix(prefix);
+
+  weft_collective_table_t table;
+  if (communicator) {
+    // A failure left over from another caller of the table would otherwise
+    // be reported as this call's.
+    Status pending =
+        Status::adopt(weft_collective_table_take_status(communicator));
+    if (!pending.ok())
+      return std::move(pending).withPrefix(
+          prefix + "not run: the communicator holds an unreported failure of "
+                   "an earlier call through its collective table: ");
+    WEFT_RETURN_IF_ERROR(
+        Status::adopt(weft_collective_table_initialize(communicator, &table)));
+  }
+  Descriptors descriptors;
+  for (size_t i = 0; i < numArgs; ++i)
+    descriptors.add(args[i]);
+  for (size_t i = 0; i < numResults; ++i)
+    descriptors.add(results[i]);
+  module.entries[fn](descriptors.build(), communicator ? &table : nullptr);
+  if (!communicator)
+    return Status();
+  return Status::adopt(weft_collective_table_take_status(communicator))
+      .withPrefix(prefix);
 }
 
 } // namespace
@@ -255,6 +406,23 @@ const char *weft_module_target(const weft_module_t *module) {
 
 const char *weft_module_manifest(const weft_module_t *module) {
   return module->manifestText.c_str();
+}
+
+int64_t weft_module_mesh_rank(const weft_module_t *module) {
+  return static_cast<int64_t>(module->manifest.mesh.shape.size());
+}
+
+const int64_t *weft_module_mesh_shape(const weft_module_t *module) {
+  return module->manifest.hasMesh ? module->manifest.mesh.shape.data()
+                                  : nullptr;
+}
+
+const char *weft_module_mesh_axis_name(const weft_module_t *module,
+                                       int64_t axis) {
+  const std::vector<std::string> &axes = module->manifest.mesh.axes;
+  return axis >= 0 && axis < static_cast<int64_t>(axes.size())
+             ? axes[axis].c_str()
+             : nullptr;
 }
 
 size_t weft_module_function_count(const weft_module_t *module) {
@@ -309,29 +477,56 @@ void weft_function_result(const weft_module_t *module, size_t fn, size_t i,
            info);
 }
 
+weft_status_t weft_function_argument_slice(const weft_module_t *module,
+                                           size_t fn, size_t i,
+                                           const int64_t *coordinates,
+                                           int64_t *offsets) {
+  WEFT_CHECK_ARG(module);
+  const FunctionSpec *spec = functionAt(module, fn);
+  if (!spec)
+    return functionIndexError(*module, fn).release();
+  if (i >= spec->arguments.size())
+    return error("function ", quote(spec->name), " has no argument ", i,
+                 " (it has ", spec->arguments.size(), ")")
+        .release();
+  const ValueSpec &arg = spec->arguments[i];
+  const MeshSpec &mesh = module->manifest.mesh;
+  const int64_t meshRank = static_cast<int64_t>(mesh.shape.size());
+  if (meshRank > 0)
+    WEFT_CHECK_ARG(coordinates);
+  if (!arg.shape.empty())
+    WEFT_CHECK_ARG(offsets);
+  for (int64_t axis = 0; axis < meshRank; ++axis)
+    if (coordinates[axis] < 0 || coordinates[axis] >= mesh.shape[axis])
+      return error("coordinates ", formatShape(coordinates, meshRank),
+                   " are outside mesh ", quote(mesh.name), " ",
+                   formatShape(mesh.shape.data(), meshRank), " along axis ",
+                   axis)
+          .release();
+  std::vector<int64_t> slice = meshRank > 0
+                                   ? sliceOffsets(mesh, arg, coordinates)
+                                   : std::vector<int64_t>(arg.shape.size(), 0);
+  std::copy(slice.begin(), slice.end(), offsets);
+  return nullptr;
+}
+
 weft_status_t weft_module_invoke(weft_module_t *module, size_t fn,
                                  weft_tensor_t *const *args, size_t num_args,
                                  weft_tensor_t *const *results,
                                  size_t num_results) {
   WEFT_CHECK_ARG(module);
-  const FunctionSpec *spec = functionAt(module, fn);
-  if (!spec)
-    return error("artifact ", quote(module->path), ": function index ", fn,
-                 " is out of range (it has ",
-                 module->manifest.functions.size(), " functions)")
-        .release();
-  Status s = checkCall(*spec, args, num_args, results, num_results);
-  if (!s.ok())
-    return std::move(s)
-        .withPrefix(concat("function ", quote(spec->name), ": "))
-        .release();
-  Descriptors descriptors;
-  for (size_t i = 0; i < num_args; ++i)
-    descriptors.add(args[i]);
-  for (size_t i = 0; i < num_results; ++i)
-    descriptors.add(results[i]);
-  module->entries[fn](descriptors.build());
-  return nullptr;
+  return invoke(*module, fn, nullptr, args, num_args, results, num_results)
+      .release();
+}
+
+weft_status_t weft_module_invoke_on(weft_module_t *module, size_t fn,
+                                    weft_communicator_t *communicator,
+                                    weft_tensor_t *const *args, size_t num_args,
+                                    weft_tensor_t *const *results,
+                                    size_t num_results) {
+  WEFT_CHECK_ARG(module);
+  return invoke(*module, fn, communicator, args, num_args, results, num_results)
+      .release();
 }
 
 } // extern "C"

@@ -6,7 +6,9 @@
 // the file and validates the whole header, as the reference implementation
 // does: offsets in bounds and sizes matching shape x dtype, and the tensors
 // tiling the data section without overlap or gap (so a truncated or spliced
-// file is caught at open, not at first use). Reads copy out of the mapping.
+// file is caught at open, not at first use). Reads copy out of the mapping;
+// slice reads copy only the slice's bytes, so that each device of a mesh
+// touches only its own part of a weight.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +17,7 @@
 #include "Tensor.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <unordered_map>
 #include <vector>
@@ -52,6 +55,9 @@ struct weft_safetensors {
   size_t dataSize = 0;
   std::vector<Entry> entries; // Header order.
   std::unordered_map<std::string, size_t> byName;
+  // Bytes copied out by reads; atomic because reads take a const file and
+  // may run on several threads at once.
+  mutable std::atomic<uint64_t> bytesRead{0};
 };
 
 namespace {
@@ -213,6 +219,23 @@ Status parseHeader(weft_safetensors &st) {
   return checkLayout(st.entries, st.dataSize);
 }
 
+/// The entry named `name`, or an error naming the file's lack of it.
+Status findEntry(const weft_safetensors &file, const char *name,
+                 const Entry *&entry) {
+  auto it = file.byName.find(name);
+  if (it == file.byName.end())
+    return error("no tensor named ", quote(name));
+  entry = &file.entries[it->second];
+  return Status();
+}
+
+/// "safetensors file 'w.safetensors': tensor 'w': ", the prefix of messages
+/// about `entry` (or about the file, when there is no entry).
+std::string describe(const weft_safetensors &file, const Entry *entry) {
+  std::string out = concat("safetensors file ", quote(file.path), ": ");
+  return entry ? concat(out, "tensor ", quote(entry->name), ": ") : out;
+}
+
 } // namespace
 
 extern "C" {
@@ -244,26 +267,68 @@ const char *weft_safetensors_name(const weft_safetensors_t *file, size_t i) {
   return i < file->entries.size() ? file->entries[i].name.c_str() : nullptr;
 }
 
+weft_status_t weft_safetensors_tensor_type(const weft_safetensors_t *file,
+                                           const char *name,
+                                           weft_dtype_t *dtype, int64_t *rank,
+                                           const int64_t **shape) {
+  WEFT_CHECK_ARG(file);
+  WEFT_CHECK_ARG(name);
+  WEFT_CHECK_ARG(dtype);
+  WEFT_CHECK_ARG(rank);
+  WEFT_CHECK_ARG(shape);
+  const Entry *entry = nullptr;
+  Status s = findEntry(*file, name, entry);
+  if (!s.ok())
+    return std::move(s).withPrefix(describe(*file, nullptr)).release();
+  *dtype = entry->dtype;
+  *rank = static_cast<int64_t>(entry->shape.size());
+  *shape = entry->shape.data();
+  return nullptr;
+}
+
 weft_status_t weft_safetensors_read(const weft_safetensors_t *file,
                                     const char *name, weft_tensor_t *tensor) {
   WEFT_CHECK_ARG(file);
   WEFT_CHECK_ARG(name);
   WEFT_CHECK_ARG(tensor);
-  std::string prefix = concat("safetensors file ", quote(file->path), ": ");
-  auto it = file->byName.find(name);
-  if (it == file->byName.end())
-    return error(prefix, "no tensor named ", quote(name)).release();
-  const Entry &entry = file->entries[it->second];
-  Status same = checkType(tensor->dtype, tensor->shape, tensor->rank,
-                          entry.dtype, entry.shape.data(),
-                          static_cast<int64_t>(entry.shape.size()));
-  if (!same.ok())
-    return std::move(same)
-        .withPrefix(concat(prefix, "tensor ", quote(name), ": "))
-        .release();
+  const Entry *entry = nullptr;
+  Status s = findEntry(*file, name, entry);
+  if (s.ok())
+    s = checkType(tensor->dtype, tensor->shape, tensor->rank, entry->dtype,
+                  entry->shape.data(),
+                  static_cast<int64_t>(entry->shape.size()));
+  if (!s.ok())
+    return std::move(s).withPrefix(describe(*file, entry)).release();
   if (tensor->numBytes)
-    std::memcpy(tensor->data, file->data + entry.begin, tensor->numBytes);
+    std::memcpy(tensor->data, file->data + entry->begin, tensor->numBytes);
+  file->bytesRead.fetch_add(tensor->numBytes, std::memory_order_relaxed);
   return nullptr;
+}
+
+weft_status_t weft_safetensors_read_slice(const weft_safetensors_t *file,
+                                          const char *name,
+                                          const int64_t *offsets,
+                                          weft_tensor_t *tensor) {
+  WEFT_CHECK_ARG(file);
+  WEFT_CHECK_ARG(name);
+  WEFT_CHECK_ARG(tensor);
+  const Entry *entry = nullptr;
+  Status s = findEntry(*file, name, entry);
+  const int64_t rank = entry ? static_cast<int64_t>(entry->shape.size()) : 0;
+  if (s.ok())
+    s = checkSlice(entry->dtype, entry->shape.data(), rank, offsets,
+                   tensor->dtype, tensor->shape, tensor->rank);
+  if (!s.ok())
+    return std::move(s).withPrefix(describe(*file, entry)).release();
+  size_t copied = copySlice(weft_dtype_size(entry->dtype),
+                            file->data + entry->begin, entry->shape.data(),
+                            rank, offsets, tensor->shape, tensor->data);
+  file->bytesRead.fetch_add(copied, std::memory_order_relaxed);
+  return nullptr;
+}
+
+uint64_t weft_safetensors_bytes_read(const weft_safetensors_t *file) {
+  return file ? file->bytesRead.load(std::memory_order_relaxed) : 0;
 }
 
 } // extern "C"

@@ -111,6 +111,93 @@ Status weft::runtime::checkType(weft_dtype_t dtype, const int64_t *shape,
                formatType(foundDtype, foundShape, foundRank));
 }
 
+/// "[2:6, 0:3]", the box as NumPy would index it, or "at offsets [..] of
+/// size [..]" when an end does not fit in 64 bits.
+static std::string formatBox(const int64_t *offsets, const int64_t *sizes,
+                             int64_t rank) {
+  std::string out = "[";
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t end = 0;
+    if (__builtin_add_overflow(offsets[d], sizes[d], &end))
+      return concat("at offsets ", formatShape(offsets, rank), " of size ",
+                    formatShape(sizes, rank));
+    out += concat(d ? ", " : "", offsets[d], ":", end);
+  }
+  return out + "]";
+}
+
+Status weft::runtime::checkSlice(weft_dtype_t dtype, const int64_t *shape,
+                                 int64_t rank, const int64_t *offsets,
+                                 weft_dtype_t boxDtype, const int64_t *boxShape,
+                                 int64_t boxRank) {
+  if (boxDtype != dtype || boxRank != rank)
+    return error("cannot take a slice of ",
+                 formatType(boxDtype, boxShape, boxRank), " from ",
+                 formatType(dtype, shape, rank), ": the ",
+                 boxDtype != dtype ? "dtypes" : "ranks", " differ");
+  if (rank > 0 && !offsets)
+    return error("the offsets are null");
+  for (int64_t d = 0; d < rank; ++d) {
+    // Compared without adding, so that no offset can overflow.
+    if (offsets[d] >= 0 && boxShape[d] <= shape[d] &&
+        offsets[d] <= shape[d] - boxShape[d])
+      continue;
+    return error("slice ", formatBox(offsets, boxShape, rank), " is outside ",
+                 formatType(dtype, shape, rank), " in dimension ", d, " (",
+                 offsets[d] < 0
+                     ? concat("offset ", offsets[d], " < 0")
+                     : concat(offsets[d], " + ", boxShape[d], " > ", shape[d]),
+                 ")");
+  }
+  return Status();
+}
+
+size_t weft::runtime::copySlice(size_t elementSize, const void *src,
+                                const int64_t *shape, int64_t rank,
+                                const int64_t *offsets, const int64_t *boxShape,
+                                void *dst) {
+  for (int64_t d = 0; d < rank; ++d)
+    if (boxShape[d] == 0)
+      return 0;
+  // Dimensions [inner, rank) form one contiguous run of `run` elements:
+  // every dimension after `inner` is whole, `inner` itself may be cut.
+  int64_t inner = rank > 0 ? rank - 1 : 0;
+  int64_t run = rank > 0 ? boxShape[inner] : 1;
+  while (inner > 0 && boxShape[inner] == shape[inner]) {
+    --inner;
+    run *= boxShape[inner];
+  }
+  // Source strides in elements, and the run's start in the first row.
+  int64_t strides[WEFT_MAX_RANK];
+  int64_t stride = 1;
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    strides[d] = stride;
+    stride *= shape[d];
+  }
+  int64_t start = 0;
+  for (int64_t d = 0; d < rank; ++d)
+    start += offsets[d] * strides[d];
+  const size_t runBytes = static_cast<size_t>(run) * elementSize;
+  auto *from = static_cast<const uint8_t *>(src);
+  auto *to = static_cast<uint8_t *>(dst);
+  // Odometer over the box's dimensions [0, inner).
+  int64_t index[WEFT_MAX_RANK] = {};
+  size_t copied = 0;
+  while (true) {
+    int64_t at = start;
+    for (int64_t d = 0; d < inner; ++d)
+      at += index[d] * strides[d];
+    std::memcpy(to + copied, from + static_cast<size_t>(at) * elementSize,
+                runBytes);
+    copied += runBytes;
+    int64_t d = inner - 1;
+    while (d >= 0 && ++index[d] == boxShape[d])
+      index[d--] = 0;
+    if (d < 0)
+      return copied;
+  }
+}
+
 namespace {
 
 /// Element `i` of an array of T at `data`, which need not be aligned.
@@ -258,6 +345,22 @@ size_t weft_tensor_num_bytes(const weft_tensor_t *tensor) {
 }
 
 void *weft_tensor_data(weft_tensor_t *tensor) { return tensor->data; }
+
+weft_status_t weft_tensor_copy_slice(const weft_tensor_t *src,
+                                     const int64_t *offsets,
+                                     weft_tensor_t *dst) {
+  WEFT_CHECK_ARG(src);
+  WEFT_CHECK_ARG(dst);
+  Status s = checkSlice(src->dtype, src->shape, src->rank, offsets, dst->dtype,
+                        dst->shape, dst->rank);
+  if (!s.ok())
+    return std::move(s).withPrefix("weft_tensor_copy_slice: ").release();
+  if (src == dst)
+    return nullptr; // In range, so the slice is the whole tensor.
+  copySlice(weft_dtype_size(src->dtype), src->data, src->shape, src->rank,
+            offsets, dst->shape, dst->data);
+  return nullptr;
+}
 
 double weft_tensor_element_f64(const weft_tensor_t *tensor, int64_t index) {
   if (!tensor || index < 0 || index >= tensor->numElements)

@@ -59,6 +59,23 @@ Status checkType(weft_dtype_t dtype, const int64_t *shape, int64_t rank,
                  weft_dtype_t foundDtype, const int64_t *foundShape,
                  int64_t foundRank);
 
+/// Checks that the box [offsets, offsets + boxShape) lies inside a tensor
+/// of `dtype` and `shape` and that a tensor of `boxDtype` and `boxShape` can
+/// hold it (same dtype and rank). Messages say what is wrong with the
+/// slice; callers prefix which tensor it is.
+Status checkSlice(weft_dtype_t dtype, const int64_t *shape, int64_t rank,
+                  const int64_t *offsets, weft_dtype_t boxDtype,
+                  const int64_t *boxShape, int64_t boxRank);
+
+/// Copies the box [offsets, offsets + boxShape) of the dense row-major array
+/// `src` of `shape` into the dense array `dst` of `boxShape`, one memcpy per
+/// contiguous run: the trailing dimensions the box spans whole merge with
+/// the first one it cuts, so only the box's bytes are read. Returns the
+/// bytes copied. The box must have passed checkSlice.
+size_t copySlice(size_t elementSize, const void *src, const int64_t *shape,
+                 int64_t rank, const int64_t *offsets, const int64_t *boxShape,
+                 void *dst);
+
 /// Element `i` (row-major) of `data`: loadElement converts any dtype to
 /// double, loadInteger reads i32 and i64 exactly (0 for float dtypes).
 double loadElement(weft_dtype_t dtype, const void *data, int64_t i);

@@ -353,6 +353,86 @@ TEST_F(ArtifactTest, RejectsBadManifests) {
               HasSubstr("manifest: functions: expected a non-empty array"));
 }
 
+TEST_F(ArtifactTest, RejectsBadShardings) {
+  // functions[0] is regather: w, f32 [4, 9], split [[0], [1]] over a 2x3
+  // mesh; its result is whole.
+  const std::string sharded = testShardedManifest({2, 3});
+  const std::string w = "functions[0].arguments[0].sharding";
+  const ManifestCase cases[] = {
+      {"\"sharding\": [[0], [1]]", "\"sharding\": [[0], [2]]",
+       "[1][0]: mesh axis 2 is out of range for a mesh of 2 axes"},
+      {"\"sharding\": [[0], [1]]", "\"sharding\": [[-1], [1]]",
+       "[0][0]: mesh axis -1 is out of range for a mesh of 2 axes"},
+      {"\"sharding\": [[0], [1]]", "\"sharding\": [[0], [0]]",
+       "[1][0]: mesh axis 0 is already used by sharding[0][0]"},
+      {"\"sharding\": [[0], [1]]", "\"sharding\": [[1, 1]]",
+       "[0][1]: mesh axis 1 is already used by sharding[0][0]"},
+      {"\"sharding\": [[0], [1]]", "\"sharding\": [[1], [0]]",
+       "[0]: 3 devices do not divide dimension 0 of size 4"},
+      {"\"sharding\": [[0], [1]]", "\"sharding\": [[], [0, 1]]",
+       "[1]: 6 devices do not divide dimension 1 of size 9"},
+      {"\"sharding\": [[0], [1]]", "\"sharding\": [[0], [1], []]",
+       ": 3 dimensions listed for a value of rank 2"},
+      {"\"sharding\": [[0], [1]]", "\"sharding\": {}",
+       ": expected an array of lists of mesh axes, found an object"},
+      {"\"sharding\": [[0], [1]]", "\"sharding\": [0, [1]]",
+       "[0]: expected an array of mesh axes, found an integer"},
+      {"\"sharding\": [[0], [1]]", "\"sharding\": [[\"x\"], [1]]",
+       "[0][0]: expected a mesh axis index, found a string"},
+  };
+  for (const ManifestCase &c : cases)
+    EXPECT_THAT(manifestError(replaceOnce(sharded, c.from, c.to)),
+                HasSubstr("manifest: " + w + c.message))
+        << c.from << " -> " << c.to;
+
+  const std::string meshless =
+      replaceOnce(sharded,
+                  "\"mesh\": {\"name\": \"mesh\", \"shape\": [2, 3], \"axes\": "
+                  "[\"x\", \"y\"]}",
+                  "\"mesh\": null");
+  EXPECT_THAT(manifestError(meshless),
+              HasSubstr("manifest: " + w +
+                        ": only arguments of a module with a mesh are split "
+                        "(the manifest's mesh is null)"));
+  EXPECT_THAT(
+      manifestError(replaceOnce(sharded,
+                                "{\"name\": \"whole\", \"dtype\": \"f32\",",
+                                "{\"name\": \"whole\", \"sharding\": [[0]], "
+                                "\"dtype\": \"f32\",")),
+      HasSubstr("manifest: functions[0].results[0].sharding: results are "
+                "whole on every device and take no sharding"));
+
+  // Dimensions past the list, and empty lists, are whole.
+  writeTestArtifact(path, replaceOnce(sharded, "\"sharding\": [[0], [1]]",
+                                      "\"sharding\": [[], [1]]"));
+  weft_module_t *module = nullptr;
+  ASSERT_EQ(takeMessage(weft_module_open(path.c_str(), &module)), "");
+  weft_value_info_t info;
+  weft_function_argument(module, 0, 0, &info);
+  EXPECT_EQ(info.local_shape[0], 4);
+  EXPECT_EQ(info.local_shape[1], 3);
+  weft_module_close(module);
+}
+
+TEST_F(ArtifactTest, RejectsBadMeshes) {
+  const std::string sharded = testShardedManifest({2, 3});
+  const ManifestCase cases[] = {
+      {"[\"x\", \"y\"]", "[\"x\", \"x\"]",
+       "manifest: mesh.axes[1]: duplicate axis 'x'"},
+      {"\"shape\": [2, 3], \"axes\"", "\"shape\": [65536, 65536], \"axes\"",
+       "manifest: mesh.shape: more than 2^31 - 1 devices"},
+  };
+  for (const ManifestCase &c : cases)
+    EXPECT_THAT(manifestError(replaceOnce(sharded, c.from, c.to)),
+                HasSubstr(c.message))
+        << c.from << " -> " << c.to;
+  EXPECT_THAT(
+      manifestError(replaceOnce(testManifest(), "\"mesh\": null",
+                                "\"mesh\": {\"name\": \"m\", \"shape\": [], "
+                                "\"axes\": []}")),
+      HasSubstr("manifest: mesh: 0 axes, expected 1 to 16"));
+}
+
 TEST_F(ArtifactTest, SeveralModulesFromOneFileCoexist) {
   weft_module_t *first = nullptr, *second = nullptr;
   ASSERT_EQ(takeMessage(weft_module_open(path.c_str(), &first)), "");

@@ -10,8 +10,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "weft/collectives.h"
-#include "CollectiveBackend.h"
 #include "Communicator.h"
+#include "FakeCollectiveBackend.h"
 #include "RuntimeTestSupport.h"
 
 #include "gmock/gmock.h"
@@ -499,122 +499,6 @@ TEST(CollectivesHeaderTest, CompilesAsC) {
 //===----------------------------------------------------------------------===//
 // Layouts over a fake back end
 //===----------------------------------------------------------------------===//
-
-/// Plays world rank `rank` of `size`. Group rank g of a group sends this
-/// rank's own buffer with every element plus 1000 * g, so each result is a
-/// known function of the local input. Records the groups it forms.
-class FakeBackend final : public weft::runtime::CollectiveBackend {
-public:
-  FakeBackend(int rank, int size) : rank_(rank), size_(size) {}
-  std::vector<std::pair<int, int>> splits; // (color, key)
-  std::vector<int> groupSizes;
-  bool failNext = false;
-
-  int rank() const override { return rank_; }
-  int size() const override { return size_; }
-  weft::runtime::Status
-  createGroup(int color, int key,
-              std::unique_ptr<weft::runtime::CollectiveGroup> &out) override;
-  weft::runtime::Status send(const void *, int64_t, int peer) override {
-    lastPeer = peer;
-    return weft::runtime::Status();
-  }
-  weft::runtime::Status recv(void *, int64_t, int peer) override {
-    lastPeer = peer;
-    return weft::runtime::Status();
-  }
-  weft::runtime::Status allocate(size_t bytes, void **out) override {
-    *out = std::malloc(bytes);
-    return weft::runtime::Status();
-  }
-  void deallocate(void *p) override { std::free(p); }
-  weft::runtime::Status copy2D(void *dst, size_t dstPitch, const void *src,
-                               size_t srcPitch, size_t width,
-                               size_t height) override {
-    for (size_t r = 0; r < height; ++r)
-      std::memcpy(static_cast<char *>(dst) + r * dstPitch,
-                  static_cast<const char *>(src) + r * srcPitch, width);
-    return weft::runtime::Status();
-  }
-  weft::runtime::Status synchronize() override {
-    return weft::runtime::Status();
-  }
-  [[noreturn]] void abort(int code) override { std::_Exit(code); }
-  int lastPeer = -1;
-
-private:
-  int rank_, size_;
-};
-
-class FakeGroup final : public weft::runtime::CollectiveGroup {
-public:
-  FakeGroup(FakeBackend &backend, int rank, int size)
-      : backend(backend), rank_(rank), size_(size) {}
-  int rank() const override { return rank_; }
-  int size() const override { return size_; }
-
-  /// Group rank g's version of float buffer `data`.
-  static void shifted(const float *data, float *out, size_t count, int g) {
-    for (size_t i = 0; i < count; ++i)
-      out[i] = data[i] + 1000.0f * g;
-  }
-  weft::runtime::Status allReduce(const void *send, void *recv, int64_t count,
-                                  weft_dtype_t, weft_reduction_t) override {
-    if (backend.failNext)
-      return weft::runtime::error("MPI_Iallreduce failed: injected");
-    // Sum over g of (x + 1000 g).
-    const float *x = static_cast<const float *>(send);
-    float *y = static_cast<float *>(recv);
-    for (int64_t i = 0; i < count; ++i)
-      y[i] = size_ * x[i] + 1000.0f * size_ * (size_ - 1) / 2;
-    return weft::runtime::Status();
-  }
-  weft::runtime::Status allGather(const void *send, void *recv,
-                                  int64_t bytes) override {
-    size_t count = bytes / sizeof(float);
-    for (int g = 0; g < size_; ++g)
-      shifted(static_cast<const float *>(send),
-              static_cast<float *>(recv) + g * count, count, g);
-    return weft::runtime::Status();
-  }
-  weft::runtime::Status reduceScatter(const void *send, void *recv,
-                                      int64_t count, weft_dtype_t,
-                                      weft_reduction_t) override {
-    // Block rank_ of the sum over g of (x + 1000 g).
-    const float *x = static_cast<const float *>(send) + rank_ * count;
-    float *y = static_cast<float *>(recv);
-    for (int64_t i = 0; i < count; ++i)
-      y[i] = size_ * x[i] + 1000.0f * size_ * (size_ - 1) / 2;
-    return weft::runtime::Status();
-  }
-  weft::runtime::Status allToAll(const void *send, void *recv,
-                                 int64_t bytes) override {
-    // Block g received = block rank_ of group rank g's send.
-    size_t count = bytes / sizeof(float);
-    for (int g = 0; g < size_; ++g)
-      shifted(static_cast<const float *>(send) + rank_ * count,
-              static_cast<float *>(recv) + g * count, count, g);
-    return weft::runtime::Status();
-  }
-  weft::runtime::Status broadcast(void *, int64_t, int root) override {
-    lastRoot = root;
-    return weft::runtime::Status();
-  }
-  int lastRoot = -1;
-
-private:
-  FakeBackend &backend;
-  int rank_, size_;
-};
-
-weft::runtime::Status
-FakeBackend::createGroup(int color, int key,
-                         std::unique_ptr<weft::runtime::CollectiveGroup> &out) {
-  splits.push_back({color, key});
-  out =
-      std::make_unique<FakeGroup>(*this, key, groupSizes.at(splits.size() - 1));
-  return weft::runtime::Status();
-}
 
 class CollectivesLayoutTest : public testing::Test {
 protected:

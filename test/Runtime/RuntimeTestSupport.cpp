@@ -152,6 +152,83 @@ std::string weft::test::testWeights() {
       R"({"format":"pt"})");
 }
 
+namespace {
+
+/// "[a, b]" of the sizes, for manifests.
+std::string jsonList(const std::vector<int64_t> &values) {
+  std::string out = "[";
+  for (size_t i = 0; i < values.size(); ++i)
+    out += (i ? ", " : "") + std::to_string(values[i]);
+  return out + "]";
+}
+
+/// The whole shape of regather's w and allsum's x.
+std::vector<int64_t> shardedShape(const std::vector<int64_t> &mesh) {
+  return {2 * mesh[0], 3 * (mesh.size() > 1 ? mesh[1] : 1)};
+}
+
+} // namespace
+
+std::string weft::test::testShardedManifest(const std::vector<int64_t> &mesh) {
+  const char *axisNames[] = {"\"x\"", "\"x\", \"y\""};
+  std::string split = mesh.size() > 1 ? "[[0], [1]]" : "[[0]]";
+  std::string shape = jsonList(shardedShape(mesh));
+  int64_t devices = 1;
+  for (int64_t size : mesh)
+    devices *= size;
+  std::string coords = jsonList({devices, static_cast<int64_t>(mesh.size())});
+  std::string ids = jsonList({1, 4 * mesh[0]});
+  return R"({
+  "format": "weft-artifact",
+  "version": 1,
+  "target": "cpu",
+  "mesh": {"name": "mesh", "shape": )" +
+         jsonList(mesh) + R"(, "axes": [)" + axisNames[mesh.size() > 1] +
+         R"(]},
+  "functions": [
+    {"name": "regather", "symbol": "weft_entry_regather",
+     "arguments": [
+       {"name": "w", "role": "weight", "dtype": "f32", "shape": )" +
+         shape + R"(, "sharding": )" + split + R"(}],
+     "results": [{"name": "whole", "dtype": "f32", "shape": )" +
+         shape + R"(}]},
+    {"name": "allsum", "symbol": "weft_entry_allsum",
+     "arguments": [
+       {"name": "x", "role": "input", "dtype": "f32", "shape": )" +
+         shape + R"(, "sharding": )" + split + R"(}],
+     "results": [{"name": "sum", "dtype": "f32", "shape": [2, 3]}]},
+    {"name": "where", "symbol": "weft_entry_where",
+     "arguments": [
+       {"name": "ids", "role": "input", "dtype": "i32", "shape": )" +
+         ids + R"(, "index_bound": 8, "sharding": [[], [0]]}],
+     "results": [{"name": "coords", "dtype": "i64", "shape": )" +
+         coords + R"(},
+                 {"name": "ids_whole", "dtype": "i32", "shape": )" +
+         ids + R"(}]},
+    {"name": "bad", "symbol": "weft_entry_bad",
+     "arguments": [{"name": "x", "role": "input", "dtype": "f32", "shape": [2]}],
+     "results": [{"name": "y", "dtype": "f32", "shape": [2]}]}
+  ]
+}
+)";
+}
+
+std::vector<float>
+weft::test::testShardedWeight(const std::vector<int64_t> &mesh) {
+  std::vector<int64_t> shape = shardedShape(mesh);
+  std::vector<float> w;
+  for (int64_t r = 0; r < shape[0]; ++r)
+    for (int64_t c = 0; c < shape[1]; ++c)
+      w.push_back(static_cast<float>(100 * r + c));
+  return w;
+}
+
+std::string weft::test::testShardedWeights(const std::vector<int64_t> &mesh) {
+  return buildSafetensors(
+      {{"other", "F32", {5}, bytesOf(std::vector<float>{1, 2, 3, 4, 5})},
+       {"w", "F32", shardedShape(mesh), bytesOf(testShardedWeight(mesh))}});
+}
+
 ScratchDirectory::ScratchDirectory() {
   const char *tmp = std::getenv("TMPDIR");
   std::string pattern =

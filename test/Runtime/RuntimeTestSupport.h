@@ -55,6 +55,22 @@ void writeTestArtifact(const std::string &path,
 /// "embed.table" (8x2xf32, row i = [i, -i]).
 std::string testWeights();
 
+/// The manifest of the partitioned test module on `mesh` (one or two axes,
+/// named "x" and "y"; S0 and S1 devices, S1 = 1 for one axis), functions of
+/// TestHostLib.c:
+///   regather(w: weight f32 [2 S0, 3 S1], dimension d split over axis d)
+///       -> whole: f32 [2 S0, 3 S1]
+///   allsum(x: input f32 [2 S0, 3 S1], split like w) -> sum: f32 [2, 3]
+///   where(ids: input i32 [1, 4 S0], index_bound 8, dimension 1 split over
+///       axis 0) -> coords: i64 [S0 S1, rank], ids_whole: i32 [1, 4 S0]
+///   bad(x: input f32 [2]) -> y: f32 [2]
+std::string testShardedManifest(const std::vector<int64_t> &mesh);
+/// regather's weight for `mesh`: element [r, c] = 100 r + c.
+std::vector<float> testShardedWeight(const std::vector<int64_t> &mesh);
+/// A safetensors file holding "w" (testShardedWeight) after an unrelated
+/// "other" tensor (f32 [5]), so that reading w is not reading the file.
+std::string testShardedWeights(const std::vector<int64_t> &mesh);
+
 /// A fresh directory under $TMPDIR, removed with its contents on
 /// destruction.
 class ScratchDirectory {

@@ -10,7 +10,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
+#include <climits>
 #include <cstring>
+#include <random>
 
 using namespace weft::test;
 using testing::HasSubstr;
@@ -116,6 +118,135 @@ TEST_F(SafetensorsTest, ReadChecksTypeAndName) {
                   file, "transformer.h.0.attn.c_attn.weight", t)),
               HasSubstr("expected f16 [192, 64], found f32 [192, 64]"));
   weft_tensor_free(t);
+  weft_safetensors_close(file);
+}
+
+/// A tensor of `dtype` and `shape`.
+weft_tensor_t *create(weft_dtype_t dtype, std::vector<int64_t> shape) {
+  weft_tensor_t *t = nullptr;
+  EXPECT_EQ(takeMessage(weft_tensor_create(
+                dtype, static_cast<int64_t>(shape.size()), shape.data(), &t)),
+            "");
+  return t;
+}
+
+TEST_F(SafetensorsTest, ReadSliceMatchesTheWholeTensorAndCountsItsBytes) {
+  // Distinct seeded values, in a file with another tensor before and after.
+  std::mt19937 random(20240611);
+  std::uniform_real_distribution<float> uniform(-1, 1);
+  std::vector<float> cube(6 * 4 * 5);
+  for (float &v : cube)
+    v = uniform(random);
+  std::string path = write(buildSafetensors(
+      {{"before", "I32", {3}, bytesOf(std::vector<int32_t>{1, 2, 3})},
+       {"cube", "F32", {6, 4, 5}, bytesOf(cube)},
+       {"after", "BF16", {2, 2}, std::string(8, '\x3f')}}));
+  weft_safetensors_t *file = nullptr;
+  ASSERT_EQ(takeMessage(weft_safetensors_open(path.c_str(), &file)), "");
+  EXPECT_EQ(weft_safetensors_bytes_read(file), 0u);
+
+  struct Box {
+    std::vector<int64_t> offsets, sizes;
+  };
+  const Box boxes[] = {
+      {{0, 0, 0}, {6, 4, 5}}, // whole
+      {{3, 0, 0}, {3, 4, 5}}, // rows: one run
+      {{1, 2, 0}, {2, 2, 5}}, // whole last dimension: runs of 10
+      {{0, 1, 2}, {6, 3, 2}}, // runs of 2
+      {{5, 3, 4}, {1, 1, 1}}, // one element
+      {{2, 0, 1}, {0, 4, 3}}, // empty
+  };
+  uint64_t expectedBytes = 0;
+  for (const Box &box : boxes) {
+    weft_tensor_t *slice = create(WEFT_DTYPE_F32, box.sizes);
+    ASSERT_EQ(takeMessage(weft_safetensors_read_slice(
+                  file, "cube", box.offsets.data(), slice)),
+              "");
+    for (int64_t i = 0; i < box.sizes[0]; ++i)
+      for (int64_t j = 0; j < box.sizes[1]; ++j)
+        for (int64_t k = 0; k < box.sizes[2]; ++k) {
+          int64_t from = ((box.offsets[0] + i) * 4 + box.offsets[1] + j) * 5 +
+                         box.offsets[2] + k;
+          int64_t to = (i * box.sizes[1] + j) * box.sizes[2] + k;
+          ASSERT_EQ(weft_tensor_element_f64(slice, to), cube[from])
+              << i << ", " << j << ", " << k;
+        }
+    // Exactly the slice's bytes, nothing around them.
+    expectedBytes += weft_tensor_num_bytes(slice);
+    EXPECT_EQ(weft_safetensors_bytes_read(file), expectedBytes);
+    weft_tensor_free(slice);
+  }
+  // Whole reads count too; a scalar-like 1-D slice and a rank-0 tensor.
+  weft_tensor_t *before = create(WEFT_DTYPE_I32, {3});
+  ASSERT_EQ(takeMessage(weft_safetensors_read(file, "before", before)), "");
+  EXPECT_EQ(weft_safetensors_bytes_read(file), expectedBytes + 12);
+  weft_tensor_t *one = create(WEFT_DTYPE_I32, {1});
+  const int64_t at2[] = {2};
+  ASSERT_EQ(takeMessage(weft_safetensors_read_slice(file, "before", at2, one)),
+            "");
+  EXPECT_EQ(weft_tensor_element_i64(one, 0), 3);
+  EXPECT_EQ(weft_safetensors_bytes_read(file), expectedBytes + 16);
+  weft_tensor_free(before);
+  weft_tensor_free(one);
+  EXPECT_EQ(weft_safetensors_bytes_read(nullptr), 0u);
+
+  weft_dtype_t dtype = WEFT_DTYPE_F64;
+  int64_t rank = -1;
+  const int64_t *shape = nullptr;
+  ASSERT_EQ(takeMessage(weft_safetensors_tensor_type(file, "cube", &dtype,
+                                                     &rank, &shape)),
+            "");
+  EXPECT_EQ(dtype, WEFT_DTYPE_F32);
+  ASSERT_EQ(rank, 3);
+  EXPECT_EQ(std::vector<int64_t>(shape, shape + 3),
+            (std::vector<int64_t>{6, 4, 5}));
+  EXPECT_EQ(takeMessage(weft_safetensors_tensor_type(file, "cubes", &dtype,
+                                                     &rank, &shape)),
+            "safetensors file '" + path + "': no tensor named 'cubes'");
+  EXPECT_EQ(rank, 3); // Untouched on failure.
+  weft_safetensors_close(file);
+}
+
+TEST_F(SafetensorsTest, ReadSliceChecksTheBox) {
+  std::string path = write(
+      buildSafetensors({{"w", "F32", {4, 6}, std::string(4 * 6 * 4, '\0')},
+                        {"s", "F64", {}, std::string(8, '\0')}}));
+  weft_safetensors_t *file = nullptr;
+  ASSERT_EQ(takeMessage(weft_safetensors_open(path.c_str(), &file)), "");
+  std::string prefix = "safetensors file '" + path + "': ";
+  weft_tensor_t *t = create(WEFT_DTYPE_F32, {2, 3});
+  const int64_t inside[] = {2, 3}, below[] = {3, 0}, negative[] = {0, -1};
+  const int64_t huge[] = {INT64_MAX, 0};
+  EXPECT_EQ(takeMessage(weft_safetensors_read_slice(file, "w", below, t)),
+            prefix + "tensor 'w': slice [3:5, 0:3] is outside f32 [4, 6] in "
+                     "dimension 0 (3 + 2 > 4)");
+  EXPECT_EQ(takeMessage(weft_safetensors_read_slice(file, "w", negative, t)),
+            prefix + "tensor 'w': slice [0:2, -1:2] is outside f32 [4, 6] in "
+                     "dimension 1 (offset -1 < 0)");
+  EXPECT_EQ(takeMessage(weft_safetensors_read_slice(file, "w", huge, t)),
+            prefix + "tensor 'w': slice at offsets [9223372036854775807, 0] "
+                     "of size [2, 3] is outside f32 [4, 6] in dimension 0 "
+                     "(9223372036854775807 + 2 > 4)");
+  EXPECT_EQ(takeMessage(weft_safetensors_read_slice(file, "w", nullptr, t)),
+            prefix + "tensor 'w': the offsets are null");
+  EXPECT_EQ(takeMessage(weft_safetensors_read_slice(file, "v", inside, t)),
+            prefix + "no tensor named 'v'");
+  weft_tensor_t *f64 = create(WEFT_DTYPE_F64, {2, 3});
+  EXPECT_EQ(takeMessage(weft_safetensors_read_slice(file, "w", inside, f64)),
+            prefix + "tensor 'w': cannot take a slice of f64 [2, 3] from f32 "
+                     "[4, 6]: the dtypes differ");
+  weft_tensor_t *flat = create(WEFT_DTYPE_F32, {6});
+  EXPECT_EQ(takeMessage(weft_safetensors_read_slice(file, "w", inside, flat)),
+            prefix + "tensor 'w': cannot take a slice of f32 [6] from f32 "
+                     "[4, 6]: the ranks differ");
+  // Nothing was copied by the failures; a scalar needs no offsets.
+  EXPECT_EQ(weft_safetensors_bytes_read(file), 0u);
+  weft_tensor_t *scalar = create(WEFT_DTYPE_F64, {});
+  EXPECT_EQ(
+      takeMessage(weft_safetensors_read_slice(file, "s", nullptr, scalar)), "");
+  EXPECT_EQ(weft_safetensors_bytes_read(file), 8u);
+  for (weft_tensor_t *x : {t, f64, flat, scalar})
+    weft_tensor_free(x);
   weft_safetensors_close(file);
 }
 

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Tensor.h"
 #include "Float16.h"
 #include "RuntimeTestSupport.h"
 
@@ -13,6 +14,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <random>
 
 using namespace weft::runtime;
 using namespace weft::test;
@@ -119,6 +121,88 @@ TEST(TensorTest, ElementAccessConvertsEveryDtype) {
   EXPECT_EQ(weft_tensor_element_f64(t, 1), -3.0);
   EXPECT_EQ(weft_tensor_element_i64(t, 0), 0); // Float tensors have none.
   weft_tensor_free(t);
+}
+
+/// A tensor of `shape` whose element i (row-major) is i, as `dtype`.
+weft_tensor_t *iota(weft_dtype_t dtype, const std::vector<int64_t> &shape) {
+  weft_tensor_t *t = nullptr;
+  EXPECT_EQ(takeMessage(weft_tensor_create(
+                dtype, static_cast<int64_t>(shape.size()), shape.data(), &t)),
+            "");
+  for (int64_t i = 0; i < weft_tensor_num_elements(t); ++i) {
+    if (dtype == WEFT_DTYPE_I32 || dtype == WEFT_DTYPE_I64)
+      storeInteger(dtype, weft_tensor_data(t), i, i);
+    else
+      storeFloat(dtype, weft_tensor_data(t), i, static_cast<double>(i));
+  }
+  return t;
+}
+
+TEST(TensorTest, CopySliceCopiesEveryBox) {
+  // Random boxes of random tensors (seeded per case), each element checked
+  // against its index in the source.
+  const weft_dtype_t dtypes[] = {WEFT_DTYPE_BF16, WEFT_DTYPE_I32,
+                                 WEFT_DTYPE_F64};
+  for (uint32_t seed = 1; seed <= 300; ++seed) {
+    std::mt19937 random(seed);
+    auto upTo = [&](int64_t n) {
+      return std::uniform_int_distribution<int64_t>(0, n)(random);
+    };
+    weft_dtype_t dtype = dtypes[seed % 3];
+    int64_t rank = upTo(4);
+    std::vector<int64_t> shape(rank), offsets(rank), sizes(rank);
+    for (int64_t d = 0; d < rank; ++d) {
+      shape[d] = 1 + upTo(4);
+      sizes[d] = upTo(1) ? shape[d] : upTo(shape[d]); // Often whole.
+      offsets[d] = upTo(shape[d] - sizes[d]);
+    }
+    weft_tensor_t *src = iota(dtype, shape);
+    weft_tensor_t *dst = nullptr;
+    ASSERT_EQ(takeMessage(weft_tensor_create(dtype, rank, sizes.data(), &dst)),
+              "");
+    ASSERT_EQ(takeMessage(weft_tensor_copy_slice(src, offsets.data(), dst)), "")
+        << "seed " << seed;
+    for (int64_t i = 0; i < weft_tensor_num_elements(dst); ++i) {
+      int64_t rest = i, from = 0, stride = 1;
+      for (int64_t d = rank - 1; d >= 0; --d) {
+        from += (offsets[d] + rest % sizes[d]) * stride;
+        rest /= sizes[d];
+        stride *= shape[d];
+      }
+      ASSERT_EQ(weft_tensor_element_f64(dst, i), static_cast<double>(from))
+          << "seed " << seed << ", element " << i;
+    }
+    weft_tensor_free(src);
+    weft_tensor_free(dst);
+  }
+}
+
+TEST(TensorTest, CopySliceChecksTheBox) {
+  weft_tensor_t *src = iota(WEFT_DTYPE_F32, {4, 6});
+  weft_tensor_t *dst = iota(WEFT_DTYPE_F32, {2, 4});
+  const int64_t right[] = {2, 3};
+  EXPECT_EQ(takeMessage(weft_tensor_copy_slice(src, right, dst)),
+            "weft_tensor_copy_slice: slice [2:4, 3:7] is outside f32 [4, 6] "
+            "in dimension 1 (3 + 4 > 6)");
+  EXPECT_EQ(takeMessage(weft_tensor_copy_slice(src, nullptr, dst)),
+            "weft_tensor_copy_slice: the offsets are null");
+  EXPECT_EQ(takeMessage(weft_tensor_copy_slice(nullptr, right, dst)),
+            "weft_tensor_copy_slice: 'src' is null");
+  weft_tensor_t *wide = iota(WEFT_DTYPE_F32, {2, 8});
+  const int64_t origin[] = {0, 0};
+  EXPECT_EQ(takeMessage(weft_tensor_copy_slice(src, origin, wide)),
+            "weft_tensor_copy_slice: slice [0:2, 0:8] is outside f32 [4, 6] "
+            "in dimension 1 (0 + 8 > 6)");
+  weft_tensor_t *ints = iota(WEFT_DTYPE_I32, {2, 4});
+  EXPECT_EQ(takeMessage(weft_tensor_copy_slice(src, origin, ints)),
+            "weft_tensor_copy_slice: cannot take a slice of i32 [2, 4] from "
+            "f32 [4, 6]: the dtypes differ");
+  // Failures leave the destination alone; a tensor is its own whole slice.
+  EXPECT_EQ(weft_tensor_element_f64(dst, 7), 7.0);
+  EXPECT_EQ(takeMessage(weft_tensor_copy_slice(src, origin, src)), "");
+  EXPECT_EQ(weft_tensor_element_f64(src, 23), 23.0);
+  for (weft_tensor_t *t : {src, dst, wide, ints})
+    weft_tensor_free(t);
 }
 
 TEST(Float16Test, HalfKnownValues) {

@@ -6,10 +6,21 @@
  * 64-byte aligned, the manifest's sizes) and writes NaN or -1 into its
  * results otherwise, so a descriptor bug shows up as a wrong result.
  *
+ * The functions of a module without a mesh (add, scale, embed, count)
+ * check that they receive no collective table. Those of the partitioned
+ * test module (regather, allsum, where, bad; RuntimeTestSupport's
+ * testShardedManifest, on a mesh of one or two axes) run collectives
+ * through the table, as compiled code does: no symbol of the runtime is
+ * linked, every call goes through its function pointers.
+ *
  *===----------------------------------------------------------------------===*/
+
+#include "weft/collectives.h"
 
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 typedef struct {
   void *allocated;
@@ -34,11 +45,11 @@ static int isDense(const MemRef *m, int64_t rank, const int64_t *shape) {
 }
 
 /* sum = a + b, all 2x3xf32 inputs. */
-void weft_entry_add(void **args) {
+void weft_entry_add(void **args, const weft_collective_table_t *collectives) {
   static const int64_t shape[] = {2, 3};
   const MemRef *a = args[0], *b = args[1];
   MemRef *sum = args[2];
-  int ok = isDense(a, 2, shape) && isDense(b, 2, shape) &&
+  int ok = !collectives && isDense(a, 2, shape) && isDense(b, 2, shape) &&
            isDense(sum, 2, shape);
   const float *x = a->aligned, *y = b->aligned;
   float *out = sum->aligned;
@@ -47,11 +58,11 @@ void weft_entry_add(void **args) {
 }
 
 /* y = x * s: x a 2x3xf32 input, s an f32 scalar weight (rank 0). */
-void weft_entry_scale(void **args) {
+void weft_entry_scale(void **args, const weft_collective_table_t *collectives) {
   static const int64_t shape[] = {2, 3};
   const MemRef *x = args[0], *s = args[1];
   MemRef *y = args[2];
-  int ok = isDense(x, 2, shape) && isDense(s, 0, shape) &&
+  int ok = !collectives && isDense(x, 2, shape) && isDense(s, 0, shape) &&
            isDense(y, 2, shape);
   const float *in = x->aligned;
   float factor = *(const float *)s->aligned;
@@ -63,13 +74,13 @@ void weft_entry_scale(void **args) {
 /* out[0, t, :] = table[ids[0, t], :]: ids a 1x4xi32 input (index_bound 8),
  * table an 8x2xf32 weight, out 1x4x2xf32. The runtime checks the bound, so
  * this trusts the ids as compiled code does. */
-void weft_entry_embed(void **args) {
+void weft_entry_embed(void **args, const weft_collective_table_t *collectives) {
   static const int64_t idsShape[] = {1, 4}, tableShape[] = {8, 2},
                        outShape[] = {1, 4, 2};
   const MemRef *ids = args[0], *table = args[1];
   MemRef *out = args[2];
-  int ok = isDense(ids, 2, idsShape) && isDense(table, 2, tableShape) &&
-           isDense(out, 3, outShape);
+  int ok = !collectives && isDense(ids, 2, idsShape) &&
+           isDense(table, 2, tableShape) && isDense(out, 3, outShape);
   const int32_t *index = ids->aligned;
   const float *rows = table->aligned;
   float *result = out->aligned;
@@ -80,10 +91,137 @@ void weft_entry_embed(void **args) {
 
 /* count = the number of elements of x (an i64 scalar result) for an
  * f64 input of shape 0x3: exercises empty tensors and i64/f64 types. */
-void weft_entry_count(void **args) {
+void weft_entry_count(void **args, const weft_collective_table_t *collectives) {
   static const int64_t shape[] = {0, 3};
   const MemRef *x = args[0];
   MemRef *count = args[1];
-  int ok = isDense(x, 2, shape) && isDense(count, 0, shape);
+  int ok = !collectives && isDense(x, 2, shape) && isDense(count, 0, shape);
   *(int64_t *)count->aligned = ok ? x->sizesAndStrides[0] * x->sizesAndStrides[1] : -1;
+}
+
+/*===-- The partitioned module
+ * ---------------------------------------------===*/
+
+/* The table as promised: this version and size, a communicator, a mesh of
+ * one or two axes (what testShardedManifest builds) and this device's
+ * coordinates inside it, matching its rank. */
+static int tableOk(const weft_collective_table_t *t) {
+  if (!t || t->version != WEFT_COLLECTIVE_TABLE_VERSION ||
+      t->struct_size != sizeof(*t) || !t->communicator || t->mesh_rank < 1 ||
+      t->mesh_rank > 2)
+    return 0;
+  int64_t rank = 0, size = 1;
+  for (int64_t a = 0; a < t->mesh_rank; ++a) {
+    if (t->coordinates[a] < 0 || t->coordinates[a] >= t->mesh_shape[a])
+      return 0;
+    rank = rank * t->mesh_shape[a] + t->coordinates[a];
+    size *= t->mesh_shape[a];
+  }
+  return rank == t->rank && size == t->size;
+}
+
+/* Devices along axis 1, or 1 on a one-axis mesh. */
+static int64_t columns(const weft_collective_table_t *t) {
+  return t->mesh_rank == 2 ? t->mesh_shape[1] : 1;
+}
+
+static const int64_t kAxis0[] = {0}, kAxis1[] = {1}, kAxes01[] = {0, 1};
+
+static void fillNan(float *data, int64_t count) {
+  for (int64_t i = 0; i < count; ++i)
+    data[i] = NAN;
+}
+
+/* whole = w: w an f32 weight [2 S0, 3 S1] whose dimension d is split over
+ * mesh axis d (each device holds [2, 3]), whole the f32 result of the
+ * whole shape. All-gathers the columns over axis 1, then the rows over
+ * axis 0: equal to the weight only if every device was given its own
+ * slice. */
+void weft_entry_regather(void **args,
+                         const weft_collective_table_t *collectives) {
+  const MemRef *w = args[0];
+  MemRef *whole = args[1];
+  const weft_collective_table_t *t = collectives;
+  int ok = tableOk(t);
+  int64_t rows = ok ? 2 * t->mesh_shape[0] : 0, cols = ok ? 3 * columns(t) : 0;
+  const int64_t local[] = {2, 3}, wide[] = {2, cols}, full[] = {rows, cols};
+  ok = ok && isDense(w, 2, local) && isDense(whole, 2, full);
+  float *out = whole->aligned;
+  if (!ok) {
+    fillNan(out, whole->sizesAndStrides[0] * whole->sizesAndStrides[1]);
+    return;
+  }
+  float *rowsOfThisDevice = malloc(sizeof(float) * 2 * cols);
+  const float *gathered = w->aligned;
+  if (t->mesh_rank == 2) {
+    ok = t->all_gather(t->communicator, kAxis1, 1, WEFT_DTYPE_F32, 2, local, 1,
+                       w->aligned, rowsOfThisDevice) == 0;
+    gathered = rowsOfThisDevice;
+  }
+  ok = ok && t->all_gather(t->communicator, kAxis0, 1, WEFT_DTYPE_F32, 2, wide,
+                           0, gathered, out) == 0;
+  free(rowsOfThisDevice);
+  if (!ok)
+    fillNan(out, rows * cols);
+}
+
+/* sum = the sum over every device of its slice of x: x an f32 input split
+ * like regather's w, sum f32 [2, 3]. An all_reduce over all mesh axes. */
+void weft_entry_allsum(void **args,
+                       const weft_collective_table_t *collectives) {
+  const MemRef *x = args[0];
+  MemRef *sum = args[1];
+  const weft_collective_table_t *t = collectives;
+  const int64_t local[] = {2, 3};
+  int ok = tableOk(t) && isDense(x, 2, local) && isDense(sum, 2, local);
+  ok = ok &&
+       t->all_reduce(t->communicator, kAxes01, t->mesh_rank, WEFT_REDUCTION_SUM,
+                     WEFT_DTYPE_F32, 6, x->aligned, sum->aligned) == 0;
+  if (!ok)
+    fillNan(sum->aligned, 6);
+}
+
+/* Where every device is: coords (i64 [devices, mesh_rank]) gathers each
+ * device's table->coordinates in rank order; ids_whole (i32 [1, 4 S0])
+ * gathers ids, an index input (bound 8) whose dimension 1 is split over
+ * axis 0, back into one piece. */
+void weft_entry_where(void **args, const weft_collective_table_t *collectives) {
+  const MemRef *ids = args[0];
+  MemRef *coords = args[1], *idsWhole = args[2];
+  const weft_collective_table_t *t = collectives;
+  int ok = tableOk(t);
+  const int64_t local[] = {1, 4};
+  const int64_t one[] = {1, ok ? t->mesh_rank : 0};
+  const int64_t all[] = {ok ? t->size : 0, ok ? t->mesh_rank : 0};
+  const int64_t whole[] = {1, ok ? 4 * t->mesh_shape[0] : 0};
+  ok = ok && isDense(ids, 2, local) && isDense(coords, 2, all) &&
+       isDense(idsWhole, 2, whole);
+  ok = ok &&
+       t->all_gather(t->communicator, kAxes01, t->mesh_rank, WEFT_DTYPE_I64, 2,
+                     one, 0, t->coordinates, coords->aligned) == 0;
+  ok = ok && t->all_gather(t->communicator, kAxis0, 1, WEFT_DTYPE_I32, 2, local,
+                           1, ids->aligned, idsWhole->aligned) == 0;
+  if (!ok) {
+    memset(coords->aligned, 0xff,
+           sizeof(int64_t) * coords->sizesAndStrides[0] *
+               coords->sizesAndStrides[1]);
+    memset(idsWhole->aligned, 0xff,
+           sizeof(int32_t) * idsWhole->sizesAndStrides[1]);
+  }
+}
+
+/* y = x (f32 [2], whole), after an all_reduce over a mesh axis the mesh
+ * does not have: the failure travels back through the table's status
+ * while the function carries on, as compiled code may. */
+void weft_entry_bad(void **args, const weft_collective_table_t *collectives) {
+  const MemRef *x = args[0];
+  MemRef *y = args[1];
+  const weft_collective_table_t *t = collectives;
+  if (tableOk(t)) {
+    const int64_t missing[] = {t->mesh_rank};
+    float scratch[2];
+    t->all_reduce(t->communicator, missing, 1, WEFT_REDUCTION_SUM,
+                  WEFT_DTYPE_F32, 2, x->aligned, scratch);
+  }
+  memcpy(y->aligned, x->aligned, 2 * sizeof(float));
 }

@@ -2,19 +2,17 @@
 """Runs weft-collectives-test under mpirun and checks how it ends.
 
     run-collectives-test.py [--mpirun PATH] --np N [--max-seconds S]
-        [--expect-failure [TEXT ...]] -- PROGRAM ARGS...
+        [--expect-failure [TEXT ...] | --exec] -- PROGRAM ARGS...
 
 Without --expect-failure the run must exit 0 and print its summary with no
 failed check. With it, the run must exit non-zero within --max-seconds and
 its output must contain every TEXT (the dead-rank tests: the survivors name
-the collective that timed out).
+the collective that timed out). With --exec it only launches: the output
+and exit code are the run's own (lit tests of weft-run under mpirun).
 
-Robust under CI as root: Open MPI refuses root without --allow-run-as-root
-(and the two OMPI_ALLOW_RUN_AS_ROOT variables), needs --oversubscribe when
-there are fewer cores than ranks, and its shared-memory transport's
-single-copy mode (CMA, ptrace-based) is often forbidden in containers, and
-it wants ssh even for one node unless told the job stays local. A
-hang is killed after --max-seconds and reported as one. When mpirun is
+The launch command comes from python/weft/mpi.py, which makes Open MPI work
+as root, with more ranks than cores and in containers. A hang is killed
+after --max-seconds and reported as one. When mpirun is
 missing the test is skipped loudly (exit 77, ctest's SKIP_RETURN_CODE).
 """
 
@@ -29,7 +27,23 @@ import subprocess
 import sys
 import time
 
+# The launcher shared with the Python frontend (python/weft/mpi.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, "python"))
+from weft import mpi  # noqa: E402
+
 SKIP = 77
+
+
+def execute(full: list[str], env: dict[str, str], max_seconds: float) -> int:
+    """Runs ``full`` with its output passed through; its exit code, or 1 after a hang."""
+    process = subprocess.Popen(full, env=env, start_new_session=True)
+    try:
+        return process.wait(timeout=max_seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        print(f"run-collectives-test.py: the run hung: killed after {max_seconds:.0f} s", file=sys.stderr)
+        return 1
 
 
 def main() -> int:
@@ -39,6 +53,8 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=240, help="wall-clock limit of the run")
     parser.add_argument("--expect-failure", nargs="*", default=None, metavar="TEXT",
                         help="the run must fail, printing every TEXT")
+    parser.add_argument("--exec", action="store_true",
+                        help="only launch: pass the run's output and exit code through")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- PROGRAM ARGS...")
     args = parser.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -51,21 +67,9 @@ def main() -> int:
               "to run the multi-process collectives tests")
         return SKIP
 
-    env = dict(os.environ)
-    launcher = [mpirun, "-np", str(args.np)]
-    version = subprocess.run([mpirun, "--version"], capture_output=True, text=True).stdout
-    if "Open MPI" in version or "OpenRTE" in version:
-        launcher += ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none"]
-        env.update({
-            "OMPI_ALLOW_RUN_AS_ROOT": "1",
-            "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
-            "OMPI_MCA_btl_vader_single_copy_mechanism": "none",
-            "OMPI_MCA_rmaps_base_oversubscribe": "1",
-        })
-        # Without ssh or rsh, mpirun refuses to start even on one node
-        # unless told that the job stays on it.
-        if not (shutil.which("ssh") or shutil.which("rsh")):
-            env.setdefault("OMPI_MCA_plm", "isolated")
+    launcher, env = mpi.launcher(args.np, mpirun)
+    if args.exec:
+        return execute(launcher + command, env, args.max_seconds)
     # Fresh inputs on every run, reproducible from the printed seed.
     seed = int(env.get("WEFT_TEST_SEED") or random.SystemRandom().randrange(1, 2**63))
     if args.expect_failure is None:

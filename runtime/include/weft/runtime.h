@@ -19,6 +19,15 @@
  * be used by another meanwhile. weft_module_invoke keeps nothing in the
  * module between calls, so concurrent invokes on distinct tensors are safe
  * when the entry functions are reentrant, as weft-compile's are.
+ * weft_module_invoke_on uses its communicator, which one thread at a time
+ * may use (weft/collectives.h).
+ *
+ * Meshes: a module compiled for a mesh of devices (SPMD-partitioned) runs
+ * as one process per device, each calling weft_module_invoke_on with a
+ * communicator over that mesh. Each argument is passed as the slice its
+ * device holds (weft_function_argument_slice says which: read weights with
+ * weft_safetensors_read_slice, cut inputs with weft_tensor_copy_slice);
+ * results are whole on every device.
  *
  *===----------------------------------------------------------------------===*/
 #ifndef WEFT_RUNTIME_H
@@ -90,6 +99,13 @@ weft_status_t weft_tensor_read_npy(const char *path, weft_tensor_t **tensor);
  * failed write never leaves a partial file. f16/f32/f64/i32/i64 only. */
 weft_status_t weft_tensor_write_npy(const weft_tensor_t *tensor,
                                     const char *path);
+/* Copies the box [offsets, offsets + dst's shape) of `src` into `dst`, of
+ * the same dtype and rank (`offsets`: one per dimension, NULL for rank 0).
+ * Fails, naming the box and `src`'s type, when the box is not inside
+ * `src`. Only the box's bytes are read. */
+weft_status_t weft_tensor_copy_slice(const weft_tensor_t *src,
+                                     const int64_t *offsets,
+                                     weft_tensor_t *dst);
 /* iree-run-module's literal form: "2x3xf32=[1 2 3][4 5 6]", "f32=2.5",
  * "4xi32=1 2 3 4", "2x2xf32=0" (one value broadcasts to every element). */
 weft_status_t weft_tensor_parse(const char *text, weft_tensor_t **tensor);
@@ -111,14 +127,34 @@ void weft_safetensors_close(weft_safetensors_t *file);
 size_t weft_safetensors_count(const weft_safetensors_t *file);
 /* Tensor names in header order; NULL when `i` is out of range. */
 const char *weft_safetensors_name(const weft_safetensors_t *file, size_t i);
+/* The dtype and shape of the named tensor (`*shape`: `*rank` sizes owned by
+ * the file), or an error naming the file when it has no such tensor. */
+weft_status_t weft_safetensors_tensor_type(const weft_safetensors_t *file,
+                                           const char *name,
+                                           weft_dtype_t *dtype, int64_t *rank,
+                                           const int64_t **shape);
 /* Copies the named tensor into `tensor`, whose dtype and shape must match
  * (the message names the tensor, the expected and the found type). */
 weft_status_t weft_safetensors_read(const weft_safetensors_t *file,
                                     const char *name, weft_tensor_t *tensor);
+/* Copies the box [offsets, offsets + tensor's shape) of the named tensor
+ * into `tensor`, of the same dtype and rank (`offsets` as for
+ * weft_tensor_copy_slice). Copies contiguous runs straight out of the
+ * mapping, so only the slice's bytes are read from the file. Messages name
+ * the tensor, the box and the tensor's type. */
+weft_status_t weft_safetensors_read_slice(const weft_safetensors_t *file,
+                                          const char *name,
+                                          const int64_t *offsets,
+                                          weft_tensor_t *tensor);
+/* Bytes copied out of the file by _read and _read_slice since it was
+ * opened (0 for NULL). Counted atomically: safe with concurrent reads. */
+uint64_t weft_safetensors_bytes_read(const weft_safetensors_t *file);
 
 /*===-- Modules (artifacts) ---------------------------------------------------===*/
 
 typedef struct weft_module weft_module_t;
+/* weft_communicator_t of weft/collectives.h. */
+struct weft_communicator;
 
 typedef enum weft_role {
   WEFT_ROLE_INPUT = 0,
@@ -134,6 +170,11 @@ typedef struct weft_value_info {
   /* For integer inputs used as indices (token ids): valid values are
    * [0, index_bound); -1 when unconstrained. */
   int64_t index_bound;
+  /* The shape of the slice each device holds (`rank` sizes): `shape` with
+   * every dimension the manifest splits over mesh axes divided by their
+   * device count. Equal to `shape` for results, without a mesh, and for
+   * arguments that are whole on every device. */
+  const int64_t *local_shape;
 } weft_value_info_t;
 
 /* Opens a .weft artifact, validates its container and manifest, and loads
@@ -146,6 +187,13 @@ const char *weft_module_manifest(const weft_module_t *module);
 size_t weft_module_function_count(const weft_module_t *module);
 /* NULL when `i` is out of range. */
 const char *weft_module_function_name(const weft_module_t *module, size_t i);
+/* The mesh the module was compiled for: its number of axes (0 when the
+ * manifest has no mesh), devices per axis (NULL without a mesh) and axis
+ * names (NULL when `axis` is out of range). */
+int64_t weft_module_mesh_rank(const weft_module_t *module);
+const int64_t *weft_module_mesh_shape(const weft_module_t *module);
+const char *weft_module_mesh_axis_name(const weft_module_t *module,
+                                       int64_t axis);
 /* Index of the named function, or an error listing the functions. */
 weft_status_t weft_module_lookup(const weft_module_t *module, const char *name,
                                  size_t *function);
@@ -158,15 +206,44 @@ void weft_function_argument(const weft_module_t *module, size_t fn, size_t i,
 void weft_function_result(const weft_module_t *module, size_t fn, size_t i,
                           weft_value_info_t *info);
 
+/* The offsets of the slice of argument `i` of function `fn` that the
+ * device at `coordinates` (weft_module_mesh_rank values, each inside its
+ * axis; NULL without a mesh) holds, one per dimension into `offsets`
+ * (NULL for rank 0). The slice's sizes are the argument's local_shape.
+ * All zero for an argument that is not split. */
+weft_status_t weft_function_argument_slice(const weft_module_t *module,
+                                           size_t fn, size_t i,
+                                           const int64_t *coordinates,
+                                           int64_t *offsets);
+
 /* Runs function `fn`. `args` and `results` are in manifest order; results
  * are caller-allocated and overwritten. Checks every tensor's dtype and shape
  * against the manifest, that no result is also an argument or another
  * result, and every index input against its bound first, and names the
- * first one that differs; nothing runs when a check fails. */
+ * first one that differs; nothing runs when a check fails. A module with a
+ * mesh of one device runs here too (on a single-rank communicator of its
+ * own); one with more devices fails, saying to use weft_module_invoke_on. */
 weft_status_t weft_module_invoke(weft_module_t *module, size_t fn,
                                  weft_tensor_t *const *args, size_t num_args,
                                  weft_tensor_t *const *results,
                                  size_t num_results);
+
+/* Runs function `fn` of a module with a mesh as this process's device of
+ * `communicator` (weft/collectives.h), whose mesh shape must be the
+ * module's and whose back end must take host buffers (single or MPI).
+ * Every device of the mesh makes the same call: arguments are this
+ * device's slices (checked against their local_shape; index inputs are
+ * checked and reported at their index in the whole input), results whole.
+ * The compiled code's collectives run through `communicator`; a failure
+ * of one is returned, prefixed with the function's name, after the call.
+ * `communicator` is borrowed, not retained. A module without a mesh takes
+ * none: pass NULL, which makes this weft_module_invoke (as it does for a
+ * module with a mesh). */
+weft_status_t weft_module_invoke_on(weft_module_t *module, size_t fn,
+                                    struct weft_communicator *communicator,
+                                    weft_tensor_t *const *args, size_t num_args,
+                                    weft_tensor_t *const *results,
+                                    size_t num_results);
 
 #ifdef __cplusplus
 }
