@@ -59,17 +59,29 @@ case "$mode" in
     install_missing; build
     # A small GPT-2 (4 layers, 8 heads, d_model 256, vocab 2048, 2 x 64
     # tokens) with random weights: graph, weights, token ids and the NumPy
-    # float64 reference logits, then compile, run on the CPU and compare.
+    # float64 reference logits. Compiled for one CPU and checked against
+    # the reference; then sharded automatically over two CPU ranks under a
+    # per-device memory budget that forces tensor parallelism, run by two
+    # processes under mpirun, and checked against the single-rank logits.
     model="$BUILD_DIR/models/gpt2-small"
     echo "== building a small GPT-2 graph and its weights (python/weft)"
     PYTHONPATH=python /usr/bin/python3 -m weft.build gpt2 --preset small --out "$model"
-    echo "== weft-compile"
-    "$BUILD_DIR/bin/weft-compile" "$model/model.mlir" -o "$model/model.weft" --mlir-timing
-    echo "== weft-run on the CPU, checked against the NumPy reference"
+    echo "== weft-compile for one CPU"
+    "$BUILD_DIR/bin/weft-compile" "$model/model.mlir" -o "$model/model.weft"
+    echo "== weft-run on one CPU, checked against the NumPy reference"
     "$BUILD_DIR/bin/weft-run" --module="$model/model.weft" --device=cpu \
       --function=forward --weights="$model/weights.safetensors" \
       --input=@"$model/input_ids.npy" --output=@"$model/logits.npy" \
-      --expected_output=@"$model/expected_logits.npy" --repeat=5 ;;
+      --expected_output=@"$model/expected_logits.npy" --repeat=5
+    echo "== weft-compile auto-sharded over 2 CPU ranks (10 MiB per rank)"
+    "$BUILD_DIR/bin/weft-compile" "$model/model.mlir" -o "$model/model-2xcpu.weft" \
+      --mesh=2xCPU --memory-budget=10MiB --plan-summary=-
+    echo "== mpirun -np 2 weft-run, checked against the single-rank logits"
+    PYTHONPATH=python /usr/bin/python3 -m weft.mpi -np 2 -- \
+      "$BUILD_DIR/bin/weft-run" --module="$model/model-2xcpu.weft" --device=cpu \
+      --function=forward --weights="$model/weights.safetensors" \
+      --input=@"$model/input_ids.npy" --output=@"$model/logits-2xcpu.npy" \
+      --expected_output=@"$model/logits.npy" --repeat=5 ;;
   test)
     install_missing; build
     echo "== tests"
