@@ -23,7 +23,8 @@ using namespace weft::sharding;
 
 namespace {
 
-constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+constexpr double kMiB = 1024.0 * 1024.0;
+constexpr double kGiB = 1024.0 * kMiB;
 
 Value skipAnnotations(Value value) {
   while (auto shard = value.getDefiningOp<mesh::ShardOp>())
@@ -234,10 +235,10 @@ void weft::sharding::writePlanSummary(const Plan &plan, llvm::raw_ostream &os) {
       stringifySolveStatus(solution.status), solution.objective * 1e3,
       solution.gap * 100, solution.solveSeconds, solution.variables,
       solution.constraints);
-  os << llvm::formatv("per device: peak memory {0:f2} GiB of {1:f2} GiB "
-                      "(parameters {2:f2} GiB)\n",
-                      plan.cost.peakMemory / kGiB, plan.memoryBudget / kGiB,
-                      plan.cost.parameterBytes / kGiB);
+  os << llvm::formatv("per device: peak memory {0} of {1} (parameters {2})\n",
+                      formatBytes(plan.cost.peakMemory),
+                      formatBytes(plan.memoryBudget),
+                      formatBytes(plan.cost.parameterBytes));
 
   // One block of lines per layer; consecutive identical layers print once.
   struct LayerSummary {
@@ -264,7 +265,7 @@ void weft::sharding::writePlanSummary(const Plan &plan, llvm::raw_ostream &os) {
     }
   }
   os << llvm::formatv("{0,-12} {1,12} {2,12} {3,14}\n", "layer", "compute ms",
-                      "comm ms", "params GiB");
+                      "comm ms", "params MiB");
   auto it = layers.begin();
   while (it != layers.end()) {
     auto last = it;
@@ -278,9 +279,9 @@ void weft::sharding::writePlanSummary(const Plan &plan, llvm::raw_ostream &os) {
     if (last != it)
       name += "-" + layerName(last->first) + " each";
     const LayerSummary &s = it->second;
-    os << llvm::formatv("{0,-12} {1,12:f4} {2,12:f4} {3,14:f3}\n", name,
+    os << llvm::formatv("{0,-12} {1,12:f4} {2,12:f4} {3,14:f2}\n", name,
                         s.compute * 1e3, s.communication * 1e3,
-                        s.parameters / kGiB);
+                        s.parameters / kMiB);
     os << s.strategies;
     it = std::next(last);
   }
@@ -289,7 +290,15 @@ void weft::sharding::writePlanSummary(const Plan &plan, llvm::raw_ostream &os) {
     compute += entry.computeTime;
     communication += entry.communicationTime;
   }
-  os << llvm::formatv("{0,-12} {1,12:f4} {2,12:f4} {3,14:f3}\n", "total",
+  os << llvm::formatv("{0,-12} {1,12:f4} {2,12:f4} {3,14:f2}\n", "total",
                       compute * 1e3, communication * 1e3,
-                      plan.cost.parameterBytes / kGiB);
+                      plan.cost.parameterBytes / kMiB);
+}
+
+std::string weft::sharding::formatBytes(double bytes) {
+  if (bytes >= kGiB)
+    return llvm::formatv("{0:f2} GiB", bytes / kGiB).str();
+  if (bytes >= kMiB)
+    return llvm::formatv("{0:f2} MiB", bytes / kMiB).str();
+  return llvm::formatv("{0:f2} KiB", bytes / 1024.0).str();
 }

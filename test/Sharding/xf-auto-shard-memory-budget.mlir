@@ -19,15 +19,15 @@
 
 // DP:           sharding plan for @mlp on mesh @mesh (gpu=4, H100-SXM5-80GB)
 // DP-NEXT:      solver: optimal, objective 0.151 ms
-// DEFAULT-NEXT: per device: peak memory 0.04 GiB of 80.00 GiB (parameters 0.03 GiB)
-// HALF-NEXT:    per device: peak memory 0.04 GiB of 0.50 GiB (parameters 0.03 GiB)
+// DEFAULT-NEXT: per device: peak memory 44.00 MiB of 80.00 GiB (parameters 34.00 MiB)
+// HALF-NEXT:    per device: peak memory 44.00 MiB of 512.00 MiB (parameters 34.00 MiB)
 // DP:           xf.linear data-parallel(gpu) (x2)
 
 // MEGATRON:      sharding plan for @mlp on mesh @mesh (gpu=4, H100-SXM5-80GB)
 // MEGATRON-NEXT: solver: optimal, objective 0.174 ms
-// MEGATRON-NEXT: per device: peak memory 0.03 GiB of 0.04 GiB (parameters 0.02 GiB)
-// MEGATRON-NEXT: layer          compute ms      comm ms     params GiB
-// MEGATRON-NEXT: other              0.1282       0.0460          0.016
+// MEGATRON-NEXT: per device: peak memory 32.00 MiB of 43.87 MiB (parameters 16.00 MiB)
+// MEGATRON-NEXT: layer          compute ms      comm ms     params MiB
+// MEGATRON-NEXT: other              0.1282       0.0460          16.00
 // MEGATRON-NEXT:     xf.linear column-parallel(gpu)
 // MEGATRON-NEXT:     xf.linear row-parallel(gpu)
 

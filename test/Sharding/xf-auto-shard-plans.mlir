@@ -12,7 +12,7 @@
 // 16 MiB weights whole takes. So everything is replicated:
 //   each linear reads 32 KiB + 16 MiB + 128 KiB: 16941056 B / 3.35e12 =
 //   5.057 us (its 67 MFLOP take 1 us); two of them 10.114 us; nothing moves.
-// Parameters 32 KiB + 2 · 16 MiB = 0.031 GiB; peak adds h and y (160 KiB).
+// Parameters 32 KiB + 2 · 16 MiB = 32.03 MiB; peak adds h and y (160 KiB).
 // The preset becomes mesh.mesh @mesh; every argument use, op result and the
 // returned value is annotated (the result is whole already, so the return
 // takes it as produced).
@@ -29,11 +29,11 @@
 // CHECK-NEXT: return %[[YS]] : tensor<8x1024xf32>
 // SUMMARY:      sharding plan for @mlp_8 on mesh @mesh (gpu=4, H100-SXM5-80GB)
 // SUMMARY-NEXT: solver: optimal, objective 0.010 ms, gap 0.00%, {{.*}}
-// SUMMARY-NEXT: per device: peak memory 0.03 GiB of 80.00 GiB (parameters 0.03 GiB)
-// SUMMARY-NEXT: layer          compute ms      comm ms     params GiB
-// SUMMARY-NEXT: other              0.0101       0.0000          0.031
+// SUMMARY-NEXT: per device: peak memory 32.19 MiB of 80.00 GiB (parameters 32.03 MiB)
+// SUMMARY-NEXT: layer          compute ms      comm ms     params MiB
+// SUMMARY-NEXT: other              0.0101       0.0000          32.03
 // SUMMARY-NEXT:     xf.linear replicated (x2)
-// SUMMARY-NEXT: total              0.0101       0.0000          0.031
+// SUMMARY-NEXT: total              0.0101       0.0000          32.03
 func.func @mlp_8(%x: tensor<8x1024xf32>,
                  %w1: tensor<1024x4096xf32> {xf.name = "w1", xf.role = "weight"},
                  %w2: tensor<4096x1024xf32> {xf.name = "w2", xf.role = "weight"})
@@ -51,8 +51,8 @@ func.func @mlp_8(%x: tensor<8x1024xf32>,
 //   traffic take 8.1 us); 128.206 us for both;
 //   all-gather of 2048x1024 f32 (8 MiB): 13.981 us + 9 us = 22.981 us;
 //   total 151.187 us.
-// Parameters: a quarter of x (2 MiB) and both weights (32 MiB), 0.033 GiB;
-// peak adds a quarter of h (8 MiB) and of y (2 MiB): 44 MiB, 0.04 GiB.
+// Parameters: a quarter of x (2 MiB) and both weights (32 MiB), 34 MiB;
+// peak adds a quarter of h (8 MiB) and of y (2 MiB): 44 MiB.
 // CHECK-LABEL: func.func @mlp_2048(
 // CHECK-SAME: %[[X:[^:]+]]: tensor<2048x1024xf32>, %[[W1:[^:]+]]: tensor<1024x4096xf32> {xf.name = "w1", xf.role = "weight"}, %[[W2:[^:]+]]: tensor<4096x1024xf32> {xf.name = "w2", xf.role = "weight"}) -> tensor<2048x1024xf32> {
 // CHECK-NEXT: %[[XU:.+]] = mesh.shard %[[X]] to <@mesh, {{\[\[}}0]]> annotate_for_users : tensor<2048x1024xf32>
@@ -66,11 +66,11 @@ func.func @mlp_8(%x: tensor<8x1024xf32>,
 // CHECK-NEXT: return %[[YR]] : tensor<2048x1024xf32>
 // SUMMARY:      sharding plan for @mlp_2048 on mesh @mesh (gpu=4, H100-SXM5-80GB)
 // SUMMARY-NEXT: solver: optimal, objective 0.151 ms, gap 0.00%, {{.*}}
-// SUMMARY-NEXT: per device: peak memory 0.04 GiB of 80.00 GiB (parameters 0.03 GiB)
-// SUMMARY-NEXT: layer          compute ms      comm ms     params GiB
-// SUMMARY-NEXT: other              0.1282       0.0230          0.033
+// SUMMARY-NEXT: per device: peak memory 44.00 MiB of 80.00 GiB (parameters 34.00 MiB)
+// SUMMARY-NEXT: layer          compute ms      comm ms     params MiB
+// SUMMARY-NEXT: other              0.1282       0.0230          34.00
 // SUMMARY-NEXT:     xf.linear data-parallel(gpu) (x2)
-// SUMMARY-NEXT: total              0.1282       0.0230          0.033
+// SUMMARY-NEXT: total              0.1282       0.0230          34.00
 func.func @mlp_2048(%x: tensor<2048x1024xf32>,
                     %w1: tensor<1024x4096xf32> {xf.name = "w1", xf.role = "weight"},
                     %w2: tensor<4096x1024xf32> {xf.name = "w2", xf.role = "weight"})
@@ -177,7 +177,7 @@ func.func @gqa_block(%x: tensor<1x4096x4096xf16>,
 // CHECK-NEXT: return %[[YR]]
 // SUMMARY:      sharding plan for @pinned_result on mesh @mesh (gpu=4, H100-SXM5-80GB)
 // SUMMARY-NEXT: solver: optimal, objective 0.174 ms, gap 0.00%, {{.*}}
-// SUMMARY:      other              0.1282       0.0460          0.016
+// SUMMARY:      other              0.1282       0.0460          16.00
 // SUMMARY-NEXT:     xf.linear column-parallel(gpu)
 // SUMMARY-NEXT:     xf.linear row-parallel(gpu)
 mesh.mesh @mesh(preset = "4xH100-NVLink")

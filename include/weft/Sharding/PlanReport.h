@@ -45,6 +45,10 @@ void describePlan(Plan &plan, const CostModel &model);
 void writePlanJson(const Plan &plan, llvm::raw_ostream &os);
 void writePlanSummary(const Plan &plan, llvm::raw_ostream &os);
 
+/// `80.00 GiB`, `16.09 MiB`, `300.00 KiB`: the unit that keeps the number
+/// readable.
+std::string formatBytes(double bytes);
+
 } // namespace weft::sharding
 
 #endif // WEFT_SHARDING_PLANREPORT_H

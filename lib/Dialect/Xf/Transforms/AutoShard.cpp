@@ -40,13 +40,6 @@ namespace {
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
-/// `80.00 GiB`, `16.09 MiB`: the unit that keeps the number readable.
-std::string formatBytes(double bytes) {
-  if (bytes >= kGiB)
-    return llvm::formatv("{0:f2} GiB", bytes / kGiB).str();
-  return llvm::formatv("{0:f2} MiB", bytes / (1024.0 * 1024.0)).str();
-}
-
 /// Parses "80GiB", "512 MiB", "1e9" into bytes.
 std::optional<double> parseBytes(StringRef text) {
   text = text.trim();
