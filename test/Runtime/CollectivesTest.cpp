@@ -506,15 +506,8 @@ protected:
   void SetUp() override { create(4); }
 
   void create(int rank) {
-    auto backend = std::make_unique<FakeBackend>(rank, 6);
-    fake = backend.get();
-    weft_communicator_t *c = nullptr;
-    ASSERT_EQ(takeMessage(weft::runtime::createCommunicator(
-                              {2, 3}, WEFT_COLLECTIVE_BACKEND_MPI, 300,
-                              std::move(backend), &c)
-                              .release()),
-              "");
-    comm.reset(c);
+    comm.reset(createFakeCommunicator({2, 3}, rank, &fake));
+    ASSERT_NE(comm, nullptr);
   }
 
   /// What the fake's group rank `g` sends for element `value`.

@@ -12,6 +12,9 @@
 #define WEFT_TEST_RUNTIME_FAKECOLLECTIVEBACKEND_H
 
 #include "CollectiveBackend.h"
+#include "Communicator.h"
+
+#include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -135,6 +138,24 @@ FakeBackend::createGroup(int color, int key,
   out =
       std::make_unique<FakeGroup>(*this, key, groupSizes.at(splits.size() - 1));
   return weft::runtime::Status();
+}
+
+/// A communicator over `meshShape` whose back end plays world rank `rank`;
+/// `*fake` observes the back end. Fails the calling test on an error.
+inline weft_communicator_t *
+createFakeCommunicator(const std::vector<int64_t> &meshShape, int rank,
+                       FakeBackend **fake) {
+  int64_t size = 1;
+  for (int64_t n : meshShape)
+    size *= n;
+  auto backend = std::make_unique<FakeBackend>(rank, static_cast<int>(size));
+  *fake = backend.get();
+  weft_communicator_t *communicator = nullptr;
+  weft::runtime::Status status = weft::runtime::createCommunicator(
+      meshShape, WEFT_COLLECTIVE_BACKEND_MPI, 300, std::move(backend),
+      &communicator);
+  EXPECT_TRUE(status.ok()) << status.message();
+  return communicator;
 }
 
 } // namespace weft::test

@@ -442,15 +442,8 @@ TEST_F(ShardedModuleTest, CollectiveFailuresBecomeTheCallsStatus) {
 class FakeMeshTest : public ShardedModuleTest {
 protected:
   void SetUp() override {
-    auto backend = std::make_unique<FakeBackend>(4, 6);
-    fake = backend.get();
-    weft_communicator_t *c = nullptr;
-    ASSERT_EQ(takeMessage(weft::runtime::createCommunicator(
-                              {2, 3}, WEFT_COLLECTIVE_BACKEND_MPI, 300,
-                              std::move(backend), &c)
-                              .release()),
-              "");
-    comm.reset(c);
+    comm.reset(createFakeCommunicator({2, 3}, 4, &fake));
+    ASSERT_NE(comm, nullptr);
     module = open(testShardedManifest({2, 3}));
     ASSERT_NE(module, nullptr);
   }
