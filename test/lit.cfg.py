@@ -34,3 +34,10 @@ llvm_config.add_tool_substitutions(
 
 # The Python that has Debian's packages (numpy, pytest), for helper scripts.
 config.substitutions.append(("%python", config.python_executable))
+
+# ptxas (CUDA toolkit) assembles GPU kernels; tests that need it say
+# REQUIRES: ptxas. The toolkit Weft was configured with, else PATH.
+import shutil
+ptxas = os.path.join(config.weft_cuda_path, "bin", "ptxas")
+if os.access(ptxas, os.X_OK) or shutil.which("ptxas"):
+    config.available_features.add("ptxas")

@@ -11,6 +11,7 @@
 #include "weft/Conversion/Passes.h"
 #include "weft/Dialect/Xf/Transforms/Passes.h"
 #include "weft/Target/CPU/Passes.h"
+#include "weft/Target/CUDA/Passes.h"
 
 namespace weft {
 
@@ -19,6 +20,8 @@ inline void registerAllPasses() {
   xf::registerXfTransformsPasses();
   cpu::registerWeftCpuPasses();
   cpu::registerCpuPipeline();
+  cuda::registerWeftCudaPasses();
+  cuda::registerCudaPipeline();
 }
 
 } // namespace weft

@@ -308,10 +308,53 @@ Status readHost(const Value &value, HostSpec &host) {
   return Status();
 }
 
+/// A non-negative integer field of `object`.
+Status readCount(const Value &object, const std::string &path, const char *key,
+                 int64_t &out) {
+  const Value &value = *object.find(key);
+  if (!value.isInteger() || value.getInteger() < 0)
+    return error(field(path, key), ": expected a non-negative integer");
+  out = value.getInteger();
+  return Status();
+}
+
+/// {"chip": "sm_90", "kernels": [{"name", "registers", "stack_bytes",
+/// "spill_store_bytes", "spill_load_bytes", "shared_bytes"}, ...]}.
+Status readDevice(const Value &value, DeviceSpec &device) {
+  WEFT_RETURN_IF_ERROR(checkObject(value, "device", {"chip", "kernels"}));
+  WEFT_RETURN_IF_ERROR(readString(value, "device", "chip", device.chip));
+  const Value &kernels = *value.find("kernels");
+  if (!kernels.isArray())
+    return typeError("device.kernels", "an array", kernels);
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    std::string path = element("device.kernels", i);
+    KernelSpec k;
+    WEFT_RETURN_IF_ERROR(checkObject(
+        kernels[i], path,
+        {"name", "registers", "stack_bytes", "spill_store_bytes",
+         "spill_load_bytes", "shared_bytes"}));
+    WEFT_RETURN_IF_ERROR(readString(kernels[i], path, "name", k.name));
+    if (!isIdentifier(k.name))
+      return error(field(path, "name"), ": ", quote(k.name),
+                   " is not a kernel symbol");
+    WEFT_RETURN_IF_ERROR(readCount(kernels[i], path, "registers", k.registers));
+    WEFT_RETURN_IF_ERROR(
+        readCount(kernels[i], path, "stack_bytes", k.stackBytes));
+    WEFT_RETURN_IF_ERROR(
+        readCount(kernels[i], path, "spill_store_bytes", k.spillStoreBytes));
+    WEFT_RETURN_IF_ERROR(
+        readCount(kernels[i], path, "spill_load_bytes", k.spillLoadBytes));
+    WEFT_RETURN_IF_ERROR(
+        readCount(kernels[i], path, "shared_bytes", k.sharedBytes));
+    device.kernels.push_back(std::move(k));
+  }
+  return Status();
+}
+
 Status readHeader(const Value &root, Manifest &manifest) {
   WEFT_RETURN_IF_ERROR(checkObject(root, "",
                                    {"format", "version", "target", "functions"},
-                                   {"mesh", "host"}));
+                                   {"mesh", "host", "device"}));
   std::string format;
   WEFT_RETURN_IF_ERROR(readString(root, "", "format", format));
   if (format != kFormat)
@@ -326,6 +369,10 @@ Status readHeader(const Value &root, Manifest &manifest) {
   if (const Value *host = root.find("host")) {
     manifest.hasHost = true;
     WEFT_RETURN_IF_ERROR(readHost(*host, manifest.host));
+  }
+  if (const Value *device = root.find("device")) {
+    manifest.hasDevice = true;
+    WEFT_RETURN_IF_ERROR(readDevice(*device, manifest.device));
   }
   const Value *mesh = root.find("mesh");
   return mesh ? readMesh(*mesh, manifest) : Status();

@@ -54,8 +54,27 @@ struct MeshSpec {
   std::vector<std::string> axes;
 };
 
+/// One kernel of the device image, as ptxas reported it.
+struct KernelSpec {
+  std::string name;
+  int64_t registers = 0;
+  int64_t stackBytes = 0;
+  int64_t spillStoreBytes = 0;
+  int64_t spillLoadBytes = 0;
+  int64_t sharedBytes = 0;
+};
+
+/// The "device" object of a GPU program: the chip its cubin was assembled
+/// for and its kernels, in the order the device table's launch indexes.
+struct DeviceSpec {
+  std::string chip;
+  std::vector<KernelSpec> kernels;
+};
+
 struct Manifest {
   std::string target;
+  bool hasDevice = false;
+  DeviceSpec device;
   bool hasHost = false;
   HostSpec host;
   bool hasMesh = false;

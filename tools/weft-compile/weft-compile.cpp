@@ -18,6 +18,8 @@
 #include "weft/InitAllPasses.h"
 #include "weft/Target/CPU/HostCodegen.h"
 #include "weft/Target/CPU/Passes.h"
+#include "weft/Target/CUDA/DeviceCodegen.h"
+#include "weft/Target/CUDA/Passes.h"
 #include "weft/Target/Manifest.h"
 #include "weft/runtime/ArtifactWriter.h"
 
@@ -26,6 +28,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
@@ -47,8 +50,19 @@ cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input .mlir>"),
 cl::opt<std::string> outputFile("o", cl::desc("output artifact (.weft)"),
                                 cl::value_desc("path"), cl::Required,
                                 cl::cat(category));
-cl::opt<std::string> target("target", cl::desc("cpu (cuda: a later release)"),
+cl::opt<std::string> target("target",
+                            cl::desc("cpu, or cuda (NVIDIA GPUs, --chip)"),
                             cl::init("cpu"), cl::cat(category));
+cl::opt<std::string> chip("chip",
+                          cl::desc("with --target=cuda: sm_80 (A100) or sm_90 "
+                                   "(H100, H200)"),
+                          cl::init("sm_80"), cl::cat(category));
+cl::opt<std::string>
+    cudaPath("cuda-path",
+             cl::desc("with --target=cuda: the CUDA toolkit whose ptxas "
+                      "assembles the kernels (default: PATH, then the "
+                      "toolkit Weft was built with)"),
+             cl::cat(category));
 cl::opt<std::string>
     targetCpu("target-cpu",
               cl::desc("CPU to generate code for: 'host' or an LLVM CPU name "
@@ -172,9 +186,14 @@ LogicalResult compile(MLIRContext &context, DefaultTimingManager &timing) {
   if (!module)
     return failure();
 
-  if (target != "cpu") {
+  if (target != "cpu" && target != "cuda") {
     llvm::errs() << "weft-compile: error: target '" << target
-                 << "' is not supported by this build (supported: cpu)\n";
+                 << "' is not supported (supported: cpu, cuda)\n";
+    return failure();
+  }
+  if (target == "cuda" && !weft::cuda::isSupportedChip(chip)) {
+    llvm::errs() << "weft-compile: error: chip '" << chip
+                 << "' is not supported (supported: sm_80, sm_90)\n";
     return failure();
   }
 
@@ -196,20 +215,52 @@ LogicalResult compile(MLIRContext &context, DefaultTimingManager &timing) {
     return failure();
   TimingScope lowering = root.nest("Lowering");
   pm.enableTiming(lowering);
-  weft::cpu::CpuPipelineOptions pipeline;
-  pipeline.attentionBlockQ = blockQ;
-  pipeline.attentionBlockKv = blockKv;
-  pipeline.parallel = parallel;
-  weft::cpu::buildCpuPipeline(pm, pipeline);
+  if (target == "cuda") {
+    weft::cuda::CudaPipelineOptions pipeline;
+    pipeline.chip = chip;
+    pipeline.attentionBlockQ = blockQ;
+    pipeline.attentionBlockKv = blockKv;
+    weft::cuda::buildCudaPipeline(pm, pipeline);
+  } else {
+    weft::cpu::CpuPipelineOptions pipeline;
+    pipeline.attentionBlockQ = blockQ;
+    pipeline.attentionBlockKv = blockKv;
+    pipeline.parallel = parallel;
+    weft::cpu::buildCpuPipeline(pm, pipeline);
+  }
   if (failed(pm.run(*module)))
     return failure();
+
+  // A GPU program: its kernels out (PTX, and a cubin from ptxas), then the
+  // host code that launches them down to LLVM.
+  std::optional<weft::cuda::DeviceImage> image;
+  if (target == "cuda") {
+    TimingScope scope = lowering.nest("Device code generation");
+    weft::cuda::DeviceCodegenOptions device;
+    device.chip = chip;
+    device.cudaPath = cudaPath;
+    FailureOr<weft::cuda::DeviceImage> assembled =
+        weft::cuda::emitDeviceImage(*module, device);
+    if (failed(assembled))
+      return failure();
+    image = std::move(*assembled);
+    scope.stop();
+    PassManager host(&context, ModuleOp::getOperationName());
+    if (failed(applyPassManagerCLOptions(host)))
+      return failure();
+    host.enableTiming(lowering);
+    weft::cpu::buildHostToLLVMStage(host);
+    if (failed(host.run(*module)))
+      return failure();
+  }
   lowering.stop();
 
   // 5. Host library.
   weft::cpu::HostCodegenOptions codegen;
   codegen.cpu = targetCpu;
   codegen.optLevel = optLevel;
-  codegen.openmp = parallel;
+  codegen.openmp = parallel && target == "cpu";
+  codegen.deviceTable = target == "cuda";
   std::string llvmIR;
   FailureOr<weft::cpu::HostLibrary> library;
   {
@@ -229,12 +280,31 @@ LogicalResult compile(MLIRContext &context, DefaultTimingManager &timing) {
   (*manifest)["host"] = llvm::json::Object{{"triple", library->triple},
                                            {"cpu", library->cpu},
                                            {"needed", std::move(needed)}};
+  std::vector<weft::runtime::ArtifactSection> sections;
+  if (image) {
+    llvm::json::Array kernels;
+    for (const weft::cuda::KernelResources &k : image->kernels)
+      kernels.push_back(llvm::json::Object{
+          {"name", k.name},
+          {"registers", k.registers},
+          {"stack_bytes", k.stackBytes},
+          {"spill_store_bytes", k.spillStoreBytes},
+          {"spill_load_bytes", k.spillLoadBytes},
+          {"shared_bytes", k.sharedBytes}});
+    (*manifest)["device"] = llvm::json::Object{
+        {"chip", chip.getValue()}, {"kernels", std::move(kernels)}};
+  }
   std::string manifestText;
   llvm::raw_string_ostream(manifestText)
       << llvm::formatv("{0:2}", llvm::json::Value(std::move(*manifest)));
   TimingScope writeScope = root.nest("Write artifact");
-  std::string writeError = weft::runtime::writeArtifact(
-      outputFile, {{"manifest", manifestText}, {"hostlib", library->bytes}});
+  sections.push_back({"manifest", manifestText});
+  sections.push_back({"hostlib", library->bytes});
+  if (image && !image->ptx.empty()) {
+    sections.push_back({"ptx", image->ptx});
+    sections.push_back({"cubin", image->cubin});
+  }
+  std::string writeError = weft::runtime::writeArtifact(outputFile, sections);
   if (!writeError.empty()) {
     llvm::errs() << "weft-compile: error: " << writeError << "\n";
     return failure();
@@ -266,6 +336,8 @@ int main(int argc, char **argv) {
   DialectRegistry registry;
   registerAllDialects(registry);
   registerAllExtensions(registry);
+  // GPU kernels are serialized through LLVM IR inside the pipeline.
+  registerAllToLLVMIRTranslations(registry);
   weft::registerAllDialects(registry);
   MLIRContext context(registry);
   // Diagnostics point at source locations; the op dump adds nothing there.

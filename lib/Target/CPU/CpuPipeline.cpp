@@ -27,12 +27,11 @@
 
 using namespace mlir;
 
-void weft::cpu::buildCpuPipeline(OpPassManager &pm,
-                                 const CpuPipelineOptions &options) {
-  // 1. xf → linalg on tensors.
+void weft::cpu::buildXfToLinalgStage(OpPassManager &pm, int64_t blockQ,
+                                     int64_t blockKv) {
   xf::XfLowerAttentionOptions attention;
-  attention.blockQ = options.attentionBlockQ;
-  attention.blockKv = options.attentionBlockKv;
+  attention.blockQ = blockQ;
+  attention.blockKv = blockKv;
   OpPassManager &func = pm.nest<func::FuncOp>();
   func.addPass(xf::createXfLowerAttention(attention));
   func.addPass(createXfLowerToLinalg());
@@ -41,19 +40,11 @@ void weft::cpu::buildCpuPipeline(OpPassManager &pm,
   func.addPass(createLinalgElementwiseOpFusionPass());
   func.addPass(createCanonicalizerPass());
   func.addPass(createCSEPass());
+}
 
-  // 2. Tiles for the cores.
-  if (options.parallel) {
-    CpuDistributeOptions distribute;
-    distribute.numTiles = options.numTiles;
-    pm.addNestedPass<func::FuncOp>(createCpuDistribute(distribute));
-    pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
-  }
-
-  // 3. Collectives of a partitioned program become calls through the
-  //    runtime's table (on buffers, so before bufferization settles them).
-  //    Bufferization: entry arguments read-only, results written into
-  //    caller-provided buffers, temporaries freed.
+void weft::cpu::buildBufferizationStage(OpPassManager &pm) {
+  // Collectives of a partitioned program become calls through the
+  // runtime's table (on buffers, so before bufferization settles them).
   pm.addPass(createConvertMeshToRuntime());
   pm.addPass(createCpuPrepareEntryAbi());
   bufferization::OneShotBufferizePassOptions bufferize;
@@ -68,9 +59,28 @@ void weft::cpu::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  // Strided copies as linalg.copy: no memrefCopy helper in any target.
+  pm.addNestedPass<func::FuncOp>(createCpuLowerCopies());
+}
+
+void weft::cpu::buildCpuPipeline(OpPassManager &pm,
+                                 const CpuPipelineOptions &options) {
+  // 1. xf → linalg on tensors.
+  buildXfToLinalgStage(pm, options.attentionBlockQ, options.attentionBlockKv);
+
+  // 2. Tiles for the cores.
+  if (options.parallel) {
+    CpuDistributeOptions distribute;
+    distribute.numTiles = options.numTiles;
+    pm.addNestedPass<func::FuncOp>(createCpuDistribute(distribute));
+    pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
+  }
+
+  // 3. Collectives, bufferization: entry arguments read-only, results
+  //    written into caller-provided buffers, temporaries freed.
+  buildBufferizationStage(pm);
 
   // 4. Loops, threads, LLVM.
-  pm.addNestedPass<func::FuncOp>(createCpuLowerCopies());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
   // Without OpenMP, scf-to-cf turns scf.parallel into sequential loops.
@@ -80,6 +90,10 @@ void weft::cpu::buildCpuPipeline(OpPassManager &pm,
     pm.addPass(createConvertSCFToOpenMPPass());
     pm.addPass(createCanonicalizerPass());
   }
+  buildHostToLLVMStage(pm);
+}
+
+void weft::cpu::buildHostToLLVMStage(OpPassManager &pm) {
   pm.addPass(createSCFToControlFlowPass());
   // After expand-strided-metadata, which introduces affine.apply of its own.
   pm.addPass(memref::createExpandStridedMetadataPass());

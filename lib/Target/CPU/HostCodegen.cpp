@@ -9,6 +9,8 @@
 
 #include "weft/Target/CPU/HostCodegen.h"
 
+#include "weft/Target/ExternalTools.h"
+
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -40,13 +42,15 @@ namespace weft::cpu {
 namespace {
 
 /// Adds `void weft_entry_<name>(void **args, const weft_collective_table_t
-/// *collectives)` calling the C interface with args[0..n) as descriptor
-/// pointers and, for functions that communicate (convert-mesh-to-runtime
-/// gave them one more parameter, right after the arguments), the table.
-/// Hides every other definition so that the library exports exactly the
-/// entry points.
+/// *collectives, const weft_device_table_t *device)` calling the C
+/// interface with args[0..n) as descriptor pointers, the device table first
+/// for GPU programs, and the collective table right after the arguments for
+/// functions that communicate (convert-mesh-to-runtime gave them that
+/// parameter). Hides every other definition so that the library exports
+/// exactly the entry points.
 LogicalResult addEntryWrappers(ModuleOp module, llvm::Module &llvmModule,
-                               ArrayRef<EntryFunction> entries) {
+                               ArrayRef<EntryFunction> entries,
+                               bool deviceTable) {
   llvm::LLVMContext &ctx = llvmModule.getContext();
   llvm::Type *ptr = llvm::PointerType::getUnqual(ctx);
   for (llvm::Function &fn : llvmModule.functions())
@@ -57,26 +61,29 @@ LogicalResult addEntryWrappers(ModuleOp module, llvm::Module &llvmModule,
     llvm::Function *ciface =
         llvmModule.getFunction("_mlir_ciface_" + entry.name);
     unsigned buffers = entry.numArguments + entry.numResults;
-    bool takesTable = ciface && ciface->arg_size() == buffers + 1;
-    if (!ciface || (ciface->arg_size() != buffers && !takesTable) ||
+    unsigned fixed = buffers + (deviceTable ? 1 : 0);
+    bool takesCollectives = ciface && ciface->arg_size() == fixed + 1;
+    if (!ciface || (ciface->arg_size() != fixed && !takesCollectives) ||
         !ciface->getReturnType()->isVoidTy())
       return emitError(module.getLoc(), "lowering of entry function '")
              << entry.name << "' did not produce a C interface taking "
              << buffers << " buffers";
     auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
-                                         {ptr, ptr}, /*isVarArg=*/false);
+                                         {ptr, ptr, ptr}, /*isVarArg=*/false);
     auto *wrapper =
         llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
                                "weft_entry_" + entry.name, llvmModule);
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", wrapper));
     SmallVector<llvm::Value *> args;
+    if (deviceTable)
+      args.push_back(wrapper->getArg(2));
     for (unsigned i = 0; i < buffers; ++i) {
-      if (takesTable && i == entry.numArguments)
+      if (takesCollectives && i == entry.numArguments)
         args.push_back(wrapper->getArg(1));
       llvm::Value *slot = b.CreateConstGEP1_64(ptr, wrapper->getArg(0), i);
       args.push_back(b.CreateLoad(ptr, slot));
     }
-    if (takesTable && entry.numResults == 0)
+    if (takesCollectives && entry.numResults == 0)
       args.push_back(wrapper->getArg(1));
     b.CreateCall(ciface, args);
     b.CreateRetVoid();
@@ -118,44 +125,6 @@ createTargetMachine(ModuleOp module, const HostCodegenOptions &options,
   return machine;
 }
 
-/// Runs `program args...`; fails with its exit status and output.
-LogicalResult runTool(ModuleOp module, StringRef program,
-                      ArrayRef<StringRef> args, StringRef logPath) {
-  std::optional<StringRef> redirects[] = {std::nullopt, logPath, logPath};
-  std::string error;
-  int status = llvm::sys::ExecuteAndWait(program, args, std::nullopt,
-                                         redirects, 0, 0, &error);
-  if (status == 0)
-    return success();
-  auto log = llvm::MemoryBuffer::getFile(logPath);
-  auto diag = emitError(module.getLoc(), "linking the host library with ")
-              << program << " failed (exit status " << status << ")";
-  if (!error.empty())
-    diag << ": " << error;
-  if (log)
-    diag << "\n" << (*log)->getBuffer();
-  return failure();
-}
-
-/// Removes the files of one codegen run however it ends.
-struct TempFiles {
-  SmallVector<std::string> paths;
-  ~TempFiles() {
-    for (const std::string &path : paths)
-      llvm::sys::fs::remove(path);
-  }
-  FailureOr<std::string> create(ModuleOp module, StringRef suffix) {
-    SmallString<128> path;
-    if (std::error_code ec =
-            llvm::sys::fs::createTemporaryFile("weft-host", suffix, path)) {
-      emitError(module.getLoc(), "cannot create a temporary file: ") << ec.message();
-      return failure();
-    }
-    paths.push_back(path.str().str());
-    return paths.back();
-  }
-};
-
 } // namespace
 
 FailureOr<HostLibrary> emitHostLibrary(ModuleOp module,
@@ -175,7 +144,8 @@ FailureOr<HostLibrary> emitHostLibrary(ModuleOp module,
     return emitError(module.getLoc(), "translation to LLVM IR failed"), failure();
 
   // 2. Entry wrappers, target, optimization.
-  if (failed(addEntryWrappers(module, *llvmModule, entries)))
+  if (failed(addEntryWrappers(module, *llvmModule, entries,
+                               options.deviceTable)))
     return failure();
   HostLibrary library;
   std::unique_ptr<llvm::TargetMachine> machine =
@@ -211,9 +181,9 @@ FailureOr<HostLibrary> emitHostLibrary(ModuleOp module,
     codegen.run(*llvmModule);
   }
   TempFiles temps;
-  FailureOr<std::string> objectPath = temps.create(module, "o");
-  FailureOr<std::string> libraryPath = temps.create(module, "so");
-  FailureOr<std::string> logPath = temps.create(module, "log");
+  FailureOr<std::string> objectPath = temps.create(module, "host", "o");
+  FailureOr<std::string> libraryPath = temps.create(module, "host", "so");
+  FailureOr<std::string> logPath = temps.create(module, "host", "log");
   if (failed(objectPath) || failed(libraryPath) || failed(logPath))
     return failure();
   {
@@ -242,7 +212,8 @@ FailureOr<HostLibrary> emitHostLibrary(ModuleOp module,
   }
   args.push_back("-lm");
   SmallVector<StringRef> argRefs(args.begin(), args.end());
-  if (failed(runTool(module, *cc, argRefs, *logPath)))
+  if (failed(runTool(module, "linking the host library", *cc, argRefs,
+                     *logPath)))
     return failure();
   auto bytes = llvm::MemoryBuffer::getFile(*libraryPath);
   if (!bytes)

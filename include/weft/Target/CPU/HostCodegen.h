@@ -26,6 +26,9 @@ struct HostCodegenOptions {
   unsigned optLevel = 3;
   /// Link the OpenMP runtime that parallel loops call.
   bool openmp = true;
+  /// The host side of a GPU program: every entry's C interface takes the
+  /// device table first (weft-cuda-lower-launches).
+  bool deviceTable = false;
 };
 
 /// What the host library was built for, recorded in the manifest.

@@ -25,6 +25,17 @@ namespace weft::cpu {
 #define GEN_PASS_REGISTRATION
 #include "weft/Target/CPU/Passes.h.inc"
 
+/// Stages shared by every target. xf on tensors → linalg on tensors
+/// (attention as its FlashAttention loop nest), fused and cleaned.
+void buildXfToLinalgStage(mlir::OpPassManager &pm, int64_t attentionBlockQ,
+                          int64_t attentionBlockKv);
+/// Collectives to runtime calls, entry ABI, one-shot bufferization with
+/// results as out-parameters, deallocation, strided copies as linalg.copy.
+void buildBufferizationStage(mlir::OpPassManager &pm);
+/// Host code on memrefs and control flow (loops already sequential or
+/// OpenMP) → LLVM dialect.
+void buildHostToLLVMStage(mlir::OpPassManager &pm);
+
 /// Options of weft-cpu-pipeline.
 struct CpuPipelineOptions : mlir::PassPipelineOptions<CpuPipelineOptions> {
   Option<int64_t> attentionBlockQ{*this, "attention-block-q",

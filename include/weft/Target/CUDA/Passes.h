@@ -1,0 +1,65 @@
+//===- Passes.h - CUDA target passes and pipeline -------------------------===//
+//
+// The CUDA passes and `weft-cuda-pipeline`, the one definition of how an xf
+// program becomes NVVM kernels (serialized to PTX) and host code that
+// launches them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef WEFT_TARGET_CUDA_PASSES_H
+#define WEFT_TARGET_CUDA_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace weft::cuda {
+
+#define GEN_PASS_DECL
+#include "weft/Target/CUDA/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "weft/Target/CUDA/Passes.h.inc"
+
+/// The module attribute listing the kernels of the device image in the
+/// order the device table's `launch` indexes them.
+constexpr llvm::StringLiteral kKernelsAttrName = "weft.kernels";
+
+/// Options of weft-cuda-pipeline.
+struct CudaPipelineOptions : mlir::PassPipelineOptions<CudaPipelineOptions> {
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("GPU architecture: sm_80 or sm_90"),
+                           llvm::cl::init("sm_80")};
+  Option<int64_t> attentionBlockQ{*this, "attention-block-q",
+                                  llvm::cl::desc("query rows per attention block"),
+                                  llvm::cl::init(64)};
+  Option<int64_t> attentionBlockKv{*this, "attention-block-kv",
+                                   llvm::cl::desc("keys per attention block"),
+                                   llvm::cl::init(64)};
+  Option<int64_t> threadsPerBlock{
+      *this, "threads-per-block",
+      llvm::cl::desc("threads per block of an elementwise kernel"),
+      llvm::cl::init(256)};
+};
+
+/// The chips this target generates code for.
+bool isSupportedChip(llvm::StringRef chip);
+
+/// xf on tensors → gpu.binary holding the kernels as PTX for the chip, and
+/// host functions (still on memrefs) that launch them through the device
+/// table; buildHostToLLVMStage (CPU) finishes the host code once the
+/// binary is taken out.
+void buildCudaPipeline(mlir::OpPassManager &pm,
+                       const CudaPipelineOptions &options);
+
+void registerCudaPipeline();
+
+} // namespace weft::cuda
+
+#endif // WEFT_TARGET_CUDA_PASSES_H

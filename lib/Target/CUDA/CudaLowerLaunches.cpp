@@ -1,0 +1,255 @@
+//===- CudaLowerLaunches.cpp - Launches and device memory via the runtime -===//
+//
+// See Passes.td. The table's layout comes from the runtime's header
+// (weft/device_table.h), so the compiler and the runtime cannot disagree.
+//
+//===----------------------------------------------------------------------===//
+
+#include "weft/Target/CUDA/Passes.h"
+
+#include "weft/device_table.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+
+#include <cstddef>
+
+namespace weft::cuda {
+#define GEN_PASS_DEF_CUDALOWERLAUNCHES
+#include "weft/Target/CUDA/Passes.h.inc"
+} // namespace weft::cuda
+
+using namespace mlir;
+
+namespace {
+
+constexpr int64_t kLaunch = offsetof(weft_device_table_t, launch);
+constexpr int64_t kAllocate = offsetof(weft_device_table_t, allocate);
+constexpr int64_t kDeallocate = offsetof(weft_device_table_t, deallocate);
+constexpr int64_t kDevice = offsetof(weft_device_table_t, device);
+
+/// Emits host code that talks to the device table `table` of one function.
+class DeviceCalls {
+public:
+  DeviceCalls(OpBuilder &b, Value table, Block &entry)
+      : b(b), table(table), entry(entry),
+        ptr(LLVM::LLVMPointerType::get(b.getContext())) {}
+
+  Value i64(Location loc, int64_t v) {
+    return LLVM::ConstantOp::create(b, loc, b.getI64Type(),
+                                    b.getI64IntegerAttr(v));
+  }
+
+  /// A stack slot of `count` values of `type`, in the entry block.
+  Value slot(Location loc, Type type, int64_t count = 1) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&entry);
+    Value size = i64(loc, count);
+    return LLVM::AllocaOp::create(b, loc, ptr, type, size);
+  }
+
+  Value field(Location loc, int64_t offset) {
+    Value address = LLVM::GEPOp::create(
+        b, loc, ptr, b.getI8Type(), table,
+        ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(offset)});
+    return LLVM::LoadOp::create(b, loc, ptr, address);
+  }
+
+  /// Calls entry `offset` with the device first; the status is the
+  /// runtime's to report.
+  void call(Location loc, int64_t offset, ArrayRef<Value> operands) {
+    SmallVector<Value> args{field(loc, offset), field(loc, kDevice)};
+    args.append(operands.begin(), operands.end());
+    SmallVector<Type> types;
+    for (Value arg : llvm::drop_begin(args))
+      types.push_back(arg.getType());
+    auto type = LLVM::LLVMFunctionType::get(b.getI32Type(), types);
+    LLVM::CallOp::create(b, loc, type, args);
+  }
+
+  /// The aligned base pointer of a memref as an LLVM pointer.
+  Value basePointer(Location loc, Value memref) {
+    Value index = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
+    Value integer = arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
+    return LLVM::IntToPtrOp::create(b, loc, ptr, integer);
+  }
+
+  /// `values` (index) stored as i64 into a fresh array.
+  Value indexArray(Location loc, ValueRange values) {
+    Value array = slot(loc, b.getI64Type(), values.size());
+    for (auto [i, value] : llvm::enumerate(values)) {
+      Value address = LLVM::GEPOp::create(
+          b, loc, ptr, b.getI64Type(), array,
+          ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
+      LLVM::StoreOp::create(
+          b, loc, arith::IndexCastOp::create(b, loc, b.getI64Type(), value),
+          address);
+    }
+    return array;
+  }
+
+  OpBuilder &b;
+  Value table;
+  Block &entry;
+  Type ptr;
+};
+
+/// The value a kernel parameter slot holds for `operand`, or null when the
+/// type cannot be passed.
+Value kernelParameter(DeviceCalls &calls, Location loc, Value operand) {
+  Type type = operand.getType();
+  if (isa<MemRefType>(type))
+    return calls.basePointer(loc, operand);
+  if (type.isIndex())
+    return arith::IndexCastOp::create(calls.b, loc, calls.b.getI64Type(),
+                                      operand);
+  if (type.isIntOrFloat())
+    return operand;
+  return {};
+}
+
+LogicalResult lowerLaunch(DeviceCalls &calls, gpu::LaunchFuncOp launch,
+                          int64_t kernel) {
+  OpBuilder &b = calls.b;
+  Location loc = launch.getLoc();
+  b.setInsertionPoint(launch);
+  if (launch.getAsyncToken() || !launch.getAsyncDependencies().empty() ||
+      launch.hasClusterSize())
+    return launch.emitOpError("asynchronous or clustered launches are not "
+                              "supported by the device table");
+  gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
+  gpu::KernelDim3 block = launch.getBlockSizeOperandValues();
+  Value grids = calls.indexArray(loc, {grid.x, grid.y, grid.z});
+  Value blocks = calls.indexArray(loc, {block.x, block.y, block.z});
+  Value params = calls.slot(loc, calls.ptr, launch.getNumKernelOperands());
+  for (auto [i, operand] : llvm::enumerate(launch.getKernelOperands())) {
+    Value value = kernelParameter(calls, loc, operand);
+    if (!value)
+      return launch.emitOpError("kernel argument ")
+             << i << " of type " << operand.getType()
+             << " cannot be passed to a kernel";
+    Value slot = calls.slot(loc, value.getType());
+    LLVM::StoreOp::create(b, loc, value, slot);
+    Value address = LLVM::GEPOp::create(
+        b, loc, calls.ptr, calls.ptr, params,
+        ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
+    LLVM::StoreOp::create(b, loc, slot, address);
+  }
+  Value shared = calls.i64(loc, 0);
+  if (Value dynamic = launch.getDynamicSharedMemorySize())
+    shared = arith::ExtUIOp::create(b, loc, b.getI64Type(), dynamic);
+  calls.call(loc, kLaunch,
+             {calls.i64(loc, kernel), grids, blocks, shared, params});
+  launch.erase();
+  return success();
+}
+
+/// The buffer `allocate` returns, described as `alloc`'s memref.
+LogicalResult lowerAlloc(DeviceCalls &calls, memref::AllocOp alloc) {
+  OpBuilder &b = calls.b;
+  Location loc = alloc.getLoc();
+  MemRefType type = alloc.getType();
+  if (!type.hasStaticShape() || !type.getLayout().isIdentity())
+    return alloc.emitOpError("on the host of a GPU program needs a static, "
+                             "row-major shape");
+  b.setInsertionPoint(alloc);
+  int64_t elementBytes = (type.getElementTypeBitWidth() + 7) / 8;
+  int64_t bytes = std::max<int64_t>(1, type.getNumElements() * elementBytes);
+  Value out = calls.slot(loc, calls.ptr);
+  calls.call(loc, kAllocate, {calls.i64(loc, bytes), out});
+  Value pointer = LLVM::LoadOp::create(b, loc, calls.ptr, out);
+
+  // {allocated, aligned, offset, sizes, strides}, cast back to the memref.
+  int64_t rank = type.getRank();
+  SmallVector<Type> fields{calls.ptr, calls.ptr, b.getI64Type()};
+  if (rank > 0) {
+    auto array = LLVM::LLVMArrayType::get(b.getI64Type(), rank);
+    fields.append({array, array});
+  }
+  auto descriptorType = LLVM::LLVMStructType::getLiteral(b.getContext(), fields);
+  Value descriptor = LLVM::UndefOp::create(b, loc, descriptorType);
+  descriptor = LLVM::InsertValueOp::create(b, loc, descriptor, pointer,
+                                           ArrayRef<int64_t>{0});
+  descriptor = LLVM::InsertValueOp::create(b, loc, descriptor, pointer,
+                                           ArrayRef<int64_t>{1});
+  descriptor = LLVM::InsertValueOp::create(b, loc, descriptor,
+                                           calls.i64(loc, 0),
+                                           ArrayRef<int64_t>{2});
+  int64_t stride = 1;
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    descriptor = LLVM::InsertValueOp::create(
+        b, loc, descriptor, calls.i64(loc, type.getDimSize(d)),
+        ArrayRef<int64_t>{3, d});
+    descriptor = LLVM::InsertValueOp::create(
+        b, loc, descriptor, calls.i64(loc, stride), ArrayRef<int64_t>{4, d});
+    stride *= type.getDimSize(d);
+  }
+  Value memref =
+      UnrealizedConversionCastOp::create(b, loc, type, descriptor).getResult(0);
+  alloc.replaceAllUsesWith(memref);
+  alloc.erase();
+  return success();
+}
+
+struct CudaLowerLaunchesPass
+    : weft::cuda::impl::CudaLowerLaunchesBase<CudaLowerLaunchesPass> {
+  using Base::Base;
+
+  void runOnOperation() final {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    llvm::DenseMap<SymbolRefAttr, int64_t> kernels;
+    SmallVector<Attribute> names;
+
+    for (auto func : module.getOps<func::FuncOp>()) {
+      if (func.isExternal())
+        continue;
+      bool launches = false;
+      func.walk([&](gpu::LaunchFuncOp) {
+        launches = true;
+        return WalkResult::interrupt();
+      });
+      if (!func.isPublic()) {
+        if (!launches)
+          continue;
+        func.emitOpError("launches kernels but is not public; only entry "
+                         "functions receive the device table");
+        return signalPassFailure();
+      }
+      // Every entry takes the table first (one ABI for the whole program);
+      // the collective table and the results follow the arguments.
+      if (failed(func.insertArgument(0, LLVM::LLVMPointerType::get(ctx),
+                                     DictionaryAttr::get(ctx),
+                                     func.getLoc())))
+        return signalPassFailure();
+      OpBuilder b(ctx);
+      DeviceCalls calls(b, func.getArgument(0), func.getBody().front());
+
+      SmallVector<gpu::LaunchFuncOp> launchOps;
+      func.walk([&](gpu::LaunchFuncOp op) { launchOps.push_back(op); });
+      for (gpu::LaunchFuncOp launch : launchOps) {
+        auto [it, inserted] =
+            kernels.try_emplace(launch.getKernel(), kernels.size());
+        if (inserted)
+          names.push_back(launch.getKernelName());
+        if (failed(lowerLaunch(calls, launch, it->second)))
+          return signalPassFailure();
+      }
+      SmallVector<memref::AllocOp> allocs;
+      func.walk([&](memref::AllocOp op) { allocs.push_back(op); });
+      for (memref::AllocOp alloc : allocs)
+        if (failed(lowerAlloc(calls, alloc)))
+          return signalPassFailure();
+      SmallVector<memref::DeallocOp> deallocs;
+      func.walk([&](memref::DeallocOp op) { deallocs.push_back(op); });
+      for (memref::DeallocOp dealloc : deallocs) {
+        b.setInsertionPoint(dealloc);
+        calls.call(dealloc.getLoc(), kDeallocate,
+                   {calls.basePointer(dealloc.getLoc(), dealloc.getMemref())});
+        dealloc.erase();
+      }
+    }
+    module->setAttr(weft::cuda::kKernelsAttrName, ArrayAttr::get(ctx, names));
+  }
+};
+
+} // namespace
