@@ -289,6 +289,28 @@ TEST_F(ArtifactTest, RejectsBadManifests) {
        "manifest: mesh.shape[0]: expected a positive integer"},
       {"\"mesh\": null", "\"mesh\": 3",
        "manifest: mesh: expected an object, found an integer"},
+      {"\"mesh\": null", "\"mesh\": null, \"device\": {\"chip\": \"sm_90\"}",
+       "manifest: device.kernels: missing"},
+      {"\"mesh\": null",
+       "\"mesh\": null, \"device\": {\"chip\": \"sm_90\", \"kernels\": {}}",
+       "manifest: device.kernels: expected an array, found an object"},
+      {"\"mesh\": null",
+       "\"mesh\": null, \"device\": {\"chip\": \"sm_90\", \"kernels\": "
+       "[{\"name\": \"k 1\", \"registers\": 8, \"stack_bytes\": 0, "
+       "\"spill_store_bytes\": 0, \"spill_load_bytes\": 0, "
+       "\"shared_bytes\": 0}]}",
+       "manifest: device.kernels[0].name: 'k 1' is not a kernel symbol"},
+      {"\"mesh\": null",
+       "\"mesh\": null, \"device\": {\"chip\": \"sm_90\", \"kernels\": "
+       "[{\"name\": \"k\", \"registers\": -1, \"stack_bytes\": 0, "
+       "\"spill_store_bytes\": 0, \"spill_load_bytes\": 0, "
+       "\"shared_bytes\": 0}]}",
+       "manifest: device.kernels[0].registers: expected a non-negative "
+       "integer"},
+      {"\"mesh\": null",
+       "\"mesh\": null, \"device\": {\"chip\": \"sm_90\", \"kernels\": "
+       "[{\"name\": \"k\", \"registers\": 8}]}",
+       "manifest: device.kernels[0].stack_bytes: missing"},
       {"\"name\": \"add\", \"symbol\": \"weft_entry_add\",",
        "\"name\": \"add\",",
        "manifest: functions[0].symbol: missing"},
