@@ -18,8 +18,8 @@
 #include "llvm/Support/Regex.h"
 #include "llvm/Support/raw_ostream.h"
 
-#ifndef WEFT_CUDA_PATH
-#define WEFT_CUDA_PATH "/usr/local/cuda"
+#ifndef WEFT_CUDA_ROOT
+#define WEFT_CUDA_ROOT "/usr/local/cuda"
 #endif
 
 using namespace mlir;
@@ -40,10 +40,10 @@ FailureOr<std::string> findPtxas(ModuleOp module, StringRef cudaPath) {
   if (auto found = llvm::sys::findProgramByName("ptxas", dirs))
     return *found;
   if (cudaPath.empty())
-    if (auto found = llvm::sys::findProgramByName("ptxas", {WEFT_CUDA_PATH "/bin"}))
+    if (auto found = llvm::sys::findProgramByName("ptxas", {WEFT_CUDA_ROOT "/bin"}))
       return *found;
   emitError(module.getLoc(), "ptxas not found")
-      << (cudaPath.empty() ? " on PATH or in " WEFT_CUDA_PATH "/bin"
+      << (cudaPath.empty() ? " on PATH or in " WEFT_CUDA_ROOT "/bin"
                            : (" in " + cudaPath + "/bin").str())
       << "; install the CUDA toolkit or pass --cuda-path";
   return failure();

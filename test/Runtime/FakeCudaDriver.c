@@ -1,0 +1,828 @@
+/*===- FakeCudaDriver.c - A CUDA driver on host memory, for tests ---------===
+ *
+ * The driver entry points the runtime resolves, by their ABI names, over
+ * host memory (see FakeCudaDriver.h for what it models). One lock guards
+ * all state; work runs inside the call that enqueues it. Every entry point
+ * starts with ENTER(), which returns a failure injected by the test.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "FakeCudaDriver.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The driver ABI's types and the values cuda.h gives them. */
+typedef int CUresult;
+typedef int CUdevice;
+typedef uint64_t CUdeviceptr;
+
+enum {
+  CUDA_SUCCESS = 0,
+  CUDA_ERROR_INVALID_VALUE = 1,
+  CUDA_ERROR_OUT_OF_MEMORY = 2,
+  CUDA_ERROR_NOT_INITIALIZED = 3,
+  CUDA_ERROR_NO_DEVICE = 100,
+  CUDA_ERROR_INVALID_DEVICE = 101,
+  CUDA_ERROR_INVALID_IMAGE = 200,
+  CUDA_ERROR_INVALID_CONTEXT = 201,
+  CUDA_ERROR_INVALID_PTX = 218,
+  CUDA_ERROR_INVALID_HANDLE = 400,
+  CUDA_ERROR_NOT_FOUND = 500,
+  CUDA_ERROR_NOT_READY = 600,
+  CUDA_ERROR_ILLEGAL_ADDRESS = 700,
+  CUDA_ERROR_LAUNCH_FAILED = 719,
+  CUDA_ERROR_UNKNOWN = 999,
+};
+
+enum {
+  CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75,
+  CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76,
+  CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8,
+  CU_JIT_ERROR_LOG_BUFFER = 5,
+  CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6,
+  CU_STREAM_NON_BLOCKING = 1,
+  CU_EVENT_DISABLE_TIMING = 2,
+};
+
+/* The driver's own names and descriptions. */
+static const struct {
+  CUresult code;
+  const char *name;
+  const char *text;
+} kErrors[] = {
+    {CUDA_SUCCESS, "CUDA_SUCCESS", "no error"},
+    {CUDA_ERROR_INVALID_VALUE, "CUDA_ERROR_INVALID_VALUE", "invalid argument"},
+    {CUDA_ERROR_OUT_OF_MEMORY, "CUDA_ERROR_OUT_OF_MEMORY", "out of memory"},
+    {CUDA_ERROR_NOT_INITIALIZED, "CUDA_ERROR_NOT_INITIALIZED",
+     "initialization error"},
+    {CUDA_ERROR_NO_DEVICE, "CUDA_ERROR_NO_DEVICE",
+     "no CUDA-capable device is detected"},
+    {CUDA_ERROR_INVALID_DEVICE, "CUDA_ERROR_INVALID_DEVICE",
+     "invalid device ordinal"},
+    {CUDA_ERROR_INVALID_IMAGE, "CUDA_ERROR_INVALID_IMAGE",
+     "device kernel image is invalid"},
+    {CUDA_ERROR_INVALID_CONTEXT, "CUDA_ERROR_INVALID_CONTEXT",
+     "invalid device context"},
+    {CUDA_ERROR_INVALID_PTX, "CUDA_ERROR_INVALID_PTX",
+     "a PTX JIT compilation failed"},
+    {CUDA_ERROR_INVALID_HANDLE, "CUDA_ERROR_INVALID_HANDLE",
+     "invalid resource handle"},
+    {CUDA_ERROR_NOT_FOUND, "CUDA_ERROR_NOT_FOUND", "named symbol not found"},
+    {CUDA_ERROR_NOT_READY, "CUDA_ERROR_NOT_READY", "device not ready"},
+    {CUDA_ERROR_ILLEGAL_ADDRESS, "CUDA_ERROR_ILLEGAL_ADDRESS",
+     "an illegal memory access was encountered"},
+    {CUDA_ERROR_LAUNCH_FAILED, "CUDA_ERROR_LAUNCH_FAILED",
+     "unspecified launch failure"},
+    {CUDA_ERROR_UNKNOWN, "CUDA_ERROR_UNKNOWN", "unknown error"},
+};
+
+#define MAX_DEVICES 8
+#define TOTAL_MEMORY ((size_t)80 << 30)
+#define DEFAULT_MAX_SHARED (48 * 1024)
+
+/*===-- State -------------------------------------------------------------===*/
+
+typedef enum { ALLOCATION, STREAM, EVENT, MODULE } kind_t;
+
+/* Every live object is on one list, so handles are checked, not trusted. */
+typedef struct object {
+  kind_t kind;
+  struct object *next;
+} object_t;
+
+typedef struct {
+  object_t base;
+  unsigned char *data;
+  size_t bytes;
+} allocation_t;
+
+typedef struct {
+  object_t base;
+} stream_t;
+
+typedef struct {
+  object_t base;
+  int timing;
+  int recorded;
+  double time_ms;
+} event_t;
+
+typedef struct {
+  char name[56];
+  weft_fake_cuda_kernel_t kernel;
+  int max_dynamic_shared;
+} function_t;
+
+typedef struct {
+  object_t base;
+  unsigned count;
+  function_t *functions;
+} module_t;
+
+typedef struct {
+  int references;
+} context_t;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static object_t *objects;
+static int initialized;
+static int device_count;
+static context_t contexts[MAX_DEVICES];
+static __thread context_t *current;
+static size_t allocated_bytes;
+static double clock_ms;
+static char fail_entry[64];
+static CUresult fail_result;
+
+/* Unlocks and returns `result`: every entry point's exit. */
+static CUresult leave(CUresult result) {
+  pthread_mutex_unlock(&lock);
+  return result;
+}
+
+/* The injected failure for `entry`, if any (cleared), else CUDA_SUCCESS. */
+static CUresult take_injected(const char *entry) {
+  CUresult result = CUDA_SUCCESS;
+  pthread_mutex_lock(&lock);
+  if (fail_result && strcmp(fail_entry, entry) == 0) {
+    result = fail_result;
+    fail_result = CUDA_SUCCESS;
+  }
+  pthread_mutex_unlock(&lock);
+  return result;
+}
+
+/* Returns an injected failure, then takes the lock for the call. */
+#define ENTER()                                                                \
+  do {                                                                         \
+    CUresult injected_ = take_injected(__func__);                              \
+    if (injected_)                                                             \
+      return injected_;                                                        \
+    pthread_mutex_lock(&lock);                                                 \
+  } while (0)
+
+static CUresult check_initialized(void) {
+  return initialized ? CUDA_SUCCESS : CUDA_ERROR_NOT_INITIALIZED;
+}
+
+/* What needs a context needs one current on this thread. */
+static CUresult check_context(void) {
+  if (!initialized)
+    return CUDA_ERROR_NOT_INITIALIZED;
+  return current && current->references > 0 ? CUDA_SUCCESS
+                                            : CUDA_ERROR_INVALID_CONTEXT;
+}
+
+static void add_object(object_t *object, kind_t kind) {
+  object->kind = kind;
+  object->next = objects;
+  objects = object;
+}
+
+static object_t *find_object(const void *handle, kind_t kind) {
+  for (object_t *o = objects; o; o = o->next)
+    if (o == handle && o->kind == kind)
+      return o;
+  return NULL;
+}
+
+static void remove_object(object_t *object) {
+  for (object_t **o = &objects; *o; o = &(*o)->next)
+    if (*o == object) {
+      *o = object->next;
+      return;
+    }
+}
+
+/* The allocation holding [ptr, ptr + bytes), or NULL. */
+static allocation_t *find_range(CUdeviceptr ptr, size_t bytes) {
+  for (object_t *o = objects; o; o = o->next) {
+    if (o->kind != ALLOCATION)
+      continue;
+    allocation_t *a = (allocation_t *)o;
+    uintptr_t begin = (uintptr_t)a->data;
+    if (ptr >= begin && ptr - begin <= a->bytes &&
+        bytes <= a->bytes - (ptr - begin))
+      return a;
+  }
+  return NULL;
+}
+
+/* NULL is the legacy default stream, which needs a current context. */
+static CUresult check_stream(const void *stream) {
+  if (!stream)
+    return check_context();
+  return find_object(stream, STREAM) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+}
+
+/* The function `handle` points to in a live module, or NULL. */
+static function_t *find_function(const void *handle) {
+  for (object_t *o = objects; o; o = o->next) {
+    if (o->kind != MODULE)
+      continue;
+    module_t *m = (module_t *)o;
+    for (unsigned i = 0; i < m->count; ++i)
+      if (&m->functions[i] == handle)
+        return &m->functions[i];
+  }
+  return NULL;
+}
+
+/*===-- Test hooks --------------------------------------------------------===*/
+
+int64_t weft_fake_cuda_live_objects(void) {
+  pthread_mutex_lock(&lock);
+  int64_t count = 0;
+  for (object_t *o = objects; o; o = o->next)
+    ++count;
+  for (int i = 0; i < MAX_DEVICES; ++i)
+    count += contexts[i].references;
+  pthread_mutex_unlock(&lock);
+  return count;
+}
+
+void weft_fake_cuda_fail_next(const char *entry_point, int result) {
+  pthread_mutex_lock(&lock);
+  snprintf(fail_entry, sizeof(fail_entry), "%s",
+           entry_point ? entry_point : "");
+  fail_result = entry_point ? result : CUDA_SUCCESS;
+  pthread_mutex_unlock(&lock);
+}
+
+/*===-- Errors ------------------------------------------------------------===*/
+
+static int error_index(CUresult error) {
+  for (size_t i = 0; i < sizeof(kErrors) / sizeof(kErrors[0]); ++i)
+    if (kErrors[i].code == error)
+      return (int)i;
+  return -1;
+}
+
+CUresult cuGetErrorName(CUresult error, const char **name) {
+  ENTER();
+  int i = error_index(error);
+  if (!name)
+    return leave(CUDA_ERROR_INVALID_VALUE);
+  *name = i < 0 ? NULL : kErrors[i].name;
+  return leave(i < 0 ? CUDA_ERROR_INVALID_VALUE : CUDA_SUCCESS);
+}
+
+CUresult cuGetErrorString(CUresult error, const char **text) {
+  ENTER();
+  int i = error_index(error);
+  if (!text)
+    return leave(CUDA_ERROR_INVALID_VALUE);
+  *text = i < 0 ? NULL : kErrors[i].text;
+  return leave(i < 0 ? CUDA_ERROR_INVALID_VALUE : CUDA_SUCCESS);
+}
+
+/*===-- Devices and contexts ----------------------------------------------===*/
+
+CUresult cuInit(unsigned flags) {
+  ENTER();
+  if (flags)
+    return leave(CUDA_ERROR_INVALID_VALUE);
+  const char *env = getenv("WEFT_FAKE_CUDA_DEVICE_COUNT");
+  int count = env && *env ? atoi(env) : 1;
+  if (count <= 0)
+    return leave(CUDA_ERROR_NO_DEVICE);
+  device_count = count < MAX_DEVICES ? count : MAX_DEVICES;
+  initialized = 1;
+  return leave(CUDA_SUCCESS);
+}
+
+CUresult cuDeviceGetCount(int *count) {
+  ENTER();
+  CUresult r = check_initialized();
+  if (r)
+    return leave(r);
+  if (!count)
+    return leave(CUDA_ERROR_INVALID_VALUE);
+  *count = device_count;
+  return leave(CUDA_SUCCESS);
+}
+
+/* Every device query checks the ordinal the same way. */
+static CUresult check_device(CUdevice device) {
+  CUresult r = check_initialized();
+  if (r)
+    return r;
+  return device >= 0 && device < device_count ? CUDA_SUCCESS
+                                              : CUDA_ERROR_INVALID_DEVICE;
+}
+
+CUresult cuDeviceGet(CUdevice *device, int ordinal) {
+  ENTER();
+  CUresult r = check_device(ordinal);
+  if (r)
+    return leave(r);
+  if (!device)
+    return leave(CUDA_ERROR_INVALID_VALUE);
+  *device = ordinal;
+  return leave(CUDA_SUCCESS);
+}
+
+CUresult cuDeviceGetName(char *name, int length, CUdevice device) {
+  ENTER();
+  CUresult r = check_device(device);
+  if (r)
+    return leave(r);
+  if (!name || length <= 0)
+    return leave(CUDA_ERROR_INVALID_VALUE);
+  snprintf(name, (size_t)length, "Weft fake CUDA device %d", device);
+  return leave(CUDA_SUCCESS);
+}
+
+CUresult cuDeviceGetAttribute(int *value, int attribute, CUdevice device) {
+  ENTER();
+  CUresult r = check_device(device);
+  if (r)
+    return leave(r);
+  if (!value)
+    return leave(CUDA_ERROR_INVALID_VALUE);
+  if (attribute == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)
+    *value = 9;
+  else if (attribute == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR)
+    *value = 0;
+  else
+    return leave(CUDA_ERROR_INVALID_VALUE);
+  return leave(CUDA_SUCCESS);
+}
+
+CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice device) {
+  ENTER();
+  CUresult r = check_device(device);
+  if (r)
+    return leave(r);
+  if (!bytes)
+    return leave(CUDA_ERROR_INVALID_VALUE);
+  *bytes = TOTAL_MEMORY;
+  return leave(CUDA_SUCCESS);
+}
+
+CUresult cuDevicePrimaryCtxRetain(void **context, CUdevice device) {
+  ENTER();
+  CUresult r = check_device(device);
+  if (r)
+    return leave(r);
+  if (!context)
+    return leave(CUDA_ERROR_INVALID_VALUE);
+  ++contexts[device].references;
+  *context = &contexts[device];
+  return leave(CUDA_SUCCESS);
+}
+
+CUresult cuDevicePrimaryCtxRelease_v2(CUdevice device) {
+  ENTER();
+  CUresult r = check_device(device);
+  if (r)
+    return leave(r);
+  if (contexts[device].references == 0)
+    return leave(CUDA_ERROR_INVALID_CONTEXT);
+  --contexts[device].references;
+  return leave(CUDA_SUCCESS);
+}
+
+CUresult cuCtxSetCurrent(void *context) {
+  ENTER();
+  CUresult r = check_initialized();
+  if (r)
+    return leave(r);
+  context_t *c = (context_t *)context;
+  if (c && (c < contexts || c >= contexts + MAX_DEVICES || c->references == 0))
+    return leave(CUDA_ERROR_INVALID_CONTEXT);
+  current = c;
+  return leave(CUDA_SUCCESS);
+}
+
+CUresult cuCtxSynchronize(void) {
+  ENTER();
+  return leave(check_context());
+}
+
+/*===-- Memory ------------------------------------------------------------===*/
+
+CUresult cuMemAlloc_v2(CUdeviceptr *ptr, size_t bytes) {
+  ENTER();
+  CUresult r = check_context();
+  if (r)
+    return leave(r);
+  if (!ptr || bytes == 0)
+    return leave(CUDA_ERROR_INVALID_VALUE);
+  if (bytes > TOTAL_MEMORY - allocated_bytes)
+    return leave(CUDA_ERROR_OUT_OF_MEMORY);
+  allocation_t *a = calloc(1, sizeof(*a));
+  size_t rounded = (bytes + 255) / 256 * 256;
+  a->data = aligned_alloc(256, rounded);
+  if (!a->data) {
+    free(a);
+    return leave(CUDA_ERROR_OUT_OF_MEMORY);
+  }
+  /* Device memory starts with whatever was there: never zeros. */
+  memset(a->data, 0xA5, rounded);
+  a->bytes = bytes;
+  allocated_bytes += bytes;
+  add_object(&a->base, ALLOCATION);
+  *ptr = (CUdeviceptr)(uintptr_t)a->data;
+  return leave(CUDA_SUCCESS);
+}
+
+CUresult cuMemFree_v2(CUdeviceptr ptr) {
+  ENTER();
+  CUresult r = check_context();
+  if (r)
+    return leave(r);
+  allocation_t *a = find_range(ptr, 0);
+  if (!a || (uintptr_t)a->data != ptr)
+    return leave(CUDA_ERROR_INVALID_VALUE);
+  remove_object(&a->base);
+  allocated_bytes -= a->bytes;
+  free(a->data);
+  free(a);
+  return leave(CUDA_SUCCESS);
+}
+
+/* What every copy and memset needs: a context and a valid stream. */
+static CUresult check_transfer(const void *stream) {
+  CUresult r = check_context();
+  return r ? r : check_stream(stream);
+}
+
+/* Device memory named in a transfer must lie inside one allocation. */
+static int in_range(CUdeviceptr ptr, size_t bytes) {
+  return find_range(ptr, bytes) != NULL;
+}
+
+CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void *src, size_t bytes,
+                              void *stream) {
+  ENTER();
+  CUresult r = check_transfer(stream);
+  if (r)
+    return leave(r);
+  if (!src || !in_range(dst, bytes))
+    return leave(CUDA_ERROR_INVALID_VALUE);
+  memcpy((void *)(uintptr_t)dst, src, bytes);
+  return leave(CUDA_SUCCESS);
+}
+
+CUresult cuMemcpyDtoHAsync_v2(void *dst, CUdeviceptr src, size_t bytes,
+                              void *stream) {
+  ENTER();
+  CUresult r = check_transfer(stream);
+  if (r)
+    return leave(r);
+  if (!dst || !in_range(src, bytes))
+    return leave(CUDA_ERROR_INVALID_VALUE);
+  memcpy(dst, (const void *)(uintptr_t)src, bytes);
+  return leave(CUDA_SUCCESS);
+}
+
+CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t bytes,
+                              void *stream) {
+  ENTER();
+  CUresult r = check_transfer(stream);
+  if (r)
+    return leave(r);
+  if (!in_range(dst, bytes) || !in_range(src, bytes))
+    return leave(CUDA_ERROR_INVALID_VALUE);
+  memmove((void *)(uintptr_t)dst, (const void *)(uintptr_t)src, bytes);
+  return leave(CUDA_SUCCESS);
+}
+
+CUresult cuMemsetD8Async(CUdeviceptr dst, unsigned char value, size_t count,
+                         void *stream) {
+  ENTER();
+  CUresult r = check_transfer(stream);
+  if (r)
+    return leave(r);
+  if (!in_range(dst, count))
+    return leave(CUDA_ERROR_INVALID_VALUE);
+  memset((void *)(uintptr_t)dst, value, count);
+  return leave(CUDA_SUCCESS);
+}
+
+/*===-- Streams and events ------------------------------------------------===*/
+
+CUresult cuStreamCreate(void **stream, unsigned flags) {
+  ENTER();
+  CUresult r = check_context();
+  if (r)
+    return leave(r);
+  if (!stream || (flags & ~(unsigned)CU_STREAM_NON_BLOCKING))
+    return leave(CUDA_ERROR_INVALID_VALUE);
+  stream_t *s = calloc(1, sizeof(*s));
+  add_object(&s->base, STREAM);
+  *stream = s;
+  return leave(CUDA_SUCCESS);
+}
+
+CUresult cuStreamDestroy_v2(void *stream) {
+  ENTER();
+  CUresult r = check_initialized();
+  if (r)
+    return leave(r);
+  object_t *s = find_object(stream, STREAM);
+  if (!s)
+    return leave(CUDA_ERROR_INVALID_HANDLE);
+  remove_object(s);
+  free(s);
+  return leave(CUDA_SUCCESS);
+}
+
+CUresult cuStreamSynchronize(void *stream) {
+  ENTER();
+  CUresult r = check_initialized();
+  return leave(r ? r : check_stream(stream));
+}
+
+CUresult cuEventCreate(void **event, unsigned flags) {
+  ENTER();
+  CUresult r = check_context();
+  if (r)
+    return leave(r);
+  if (!event || (flags & ~7u))
+    return leave(CUDA_ERROR_INVALID_VALUE);
+  event_t *e = calloc(1, sizeof(*e));
+  e->timing = !(flags & CU_EVENT_DISABLE_TIMING);
+  add_object(&e->base, EVENT);
+  *event = e;
+  return leave(CUDA_SUCCESS);
+}
+
+CUresult cuEventDestroy_v2(void *event) {
+  ENTER();
+  CUresult r = check_initialized();
+  if (r)
+    return leave(r);
+  object_t *e = find_object(event, EVENT);
+  if (!e)
+    return leave(CUDA_ERROR_INVALID_HANDLE);
+  remove_object(e);
+  free(e);
+  return leave(CUDA_SUCCESS);
+}
+
+CUresult cuEventRecord(void *event, void *stream) {
+  ENTER();
+  CUresult r = check_initialized();
+  if (r || (r = check_stream(stream)))
+    return leave(r);
+  event_t *e = (event_t *)find_object(event, EVENT);
+  if (!e)
+    return leave(CUDA_ERROR_INVALID_HANDLE);
+  e->recorded = 1;
+  e->time_ms = clock_ms;
+  return leave(CUDA_SUCCESS);
+}
+
+CUresult cuEventSynchronize(void *event) {
+  ENTER();
+  CUresult r = check_initialized();
+  if (r)
+    return leave(r);
+  return leave(find_object(event, EVENT) ? CUDA_SUCCESS
+                                         : CUDA_ERROR_INVALID_HANDLE);
+}
+
+CUresult cuEventElapsedTime_v2(float *ms, void *start, void *end) {
+  ENTER();
+  CUresult r = check_initialized();
+  if (r)
+    return leave(r);
+  event_t *s = (event_t *)find_object(start, EVENT);
+  event_t *e = (event_t *)find_object(end, EVENT);
+  if (!ms)
+    return leave(CUDA_ERROR_INVALID_VALUE);
+  /* As the driver: never recorded or created without timing. */
+  if (!s || !e || !s->recorded || !e->recorded || !s->timing || !e->timing)
+    return leave(CUDA_ERROR_INVALID_HANDLE);
+  *ms = (float)(e->time_ms - s->time_ms);
+  return leave(CUDA_SUCCESS);
+}
+
+/*===-- Modules -----------------------------------------------------------===*/
+
+/* Appends `text` to the JIT error log the options ask for, and reports the
+ * bytes written through the size option as the driver does. */
+static void write_jit_log(unsigned num_options, const int *options,
+                          void **values, const char *text) {
+  char *buffer = NULL;
+  size_t size = 0;
+  unsigned size_index = num_options;
+  for (unsigned i = 0; i < num_options; ++i) {
+    if (options[i] == CU_JIT_ERROR_LOG_BUFFER)
+      buffer = values[i];
+    if (options[i] == CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES) {
+      size = (size_t)(uintptr_t)values[i];
+      size_index = i;
+    }
+  }
+  if (!buffer || size == 0)
+    return;
+  snprintf(buffer, size, "%s", text);
+  values[size_index] = (void *)(uintptr_t)(strlen(buffer) + 1);
+}
+
+/* Parses the binary image into `module`. */
+static CUresult parse_binary(const unsigned char *image, module_t *module) {
+  weft_fake_cuda_image_header_t header;
+  memcpy(&header, image, sizeof(header));
+  if (header.num_kernels > 1024)
+    return CUDA_ERROR_INVALID_IMAGE;
+  module->functions = calloc(header.num_kernels + 1, sizeof(function_t));
+  module->count = header.num_kernels;
+  for (uint32_t i = 0; i < header.num_kernels; ++i) {
+    weft_fake_cuda_image_kernel_t entry;
+    memcpy(&entry, image + sizeof(header) + i * sizeof(entry), sizeof(entry));
+    if (!memchr(entry.name, '\0', sizeof(entry.name)) || !entry.kernel)
+      return CUDA_ERROR_INVALID_IMAGE;
+    memcpy(module->functions[i].name, entry.name, sizeof(entry.name));
+    module->functions[i].kernel = entry.kernel;
+  }
+  return CUDA_SUCCESS;
+}
+
+/* Parses fake PTX into `module`; a bad line is a ptxas error in `log`. */
+static CUresult parse_ptx(const char *ptx, module_t *module, char *log,
+                          size_t log_size) {
+  unsigned capacity = 0;
+  int line_number = 0;
+  for (const char *line = ptx; *line;) {
+    const char *end = strchr(line, '\n');
+    size_t length = end ? (size_t)(end - line) : strlen(line);
+    char text[256];
+    snprintf(text, sizeof(text), "%.*s", (int)length, line);
+    ++line_number;
+    line = end ? end + 1 : line + length;
+    char *p = text;
+    while (isspace((unsigned char)*p))
+      ++p;
+    if (!*p || strncmp(p, "//", 2) == 0)
+      continue;
+    char name[56];
+    unsigned long long address = 0;
+    int consumed = 0;
+    if (sscanf(p, ".entry %55s %lli %n", name, &address, &consumed) < 2 ||
+        p[consumed] != '\0' || address == 0) {
+      char directive[64];
+      sscanf(p, "%63s", directive);
+      snprintf(log, log_size,
+               "ptxas application ptx input, line %d; error   : Unknown "
+               "directive '%s'\nptxas fatal   : Ptx assembly aborted due to "
+               "errors\n",
+               line_number, directive);
+      return CUDA_ERROR_INVALID_PTX;
+    }
+    if (module->count == capacity) {
+      capacity = capacity ? 2 * capacity : 4;
+      module->functions =
+          realloc(module->functions, capacity * sizeof(function_t));
+    }
+    function_t *f = &module->functions[module->count++];
+    memset(f, 0, sizeof(*f));
+    memcpy(f->name, name, sizeof(name));
+    f->kernel = (weft_fake_cuda_kernel_t)(uintptr_t)address;
+  }
+  return CUDA_SUCCESS;
+}
+
+CUresult cuModuleLoadDataEx(void **module, const void *image,
+                            unsigned num_options, int *options, void **values) {
+  ENTER();
+  CUresult r = check_context();
+  if (r)
+    return leave(r);
+  if (!module || !image || (num_options && (!options || !values)))
+    return leave(CUDA_ERROR_INVALID_VALUE);
+  module_t *m = calloc(1, sizeof(*m));
+  const unsigned char *bytes = image;
+  char log[512] = "";
+  /* strncmp: PTX may be shorter than the magic. */
+  if (strncmp(image, WEFT_FAKE_CUDA_IMAGE_MAGIC, 8) == 0)
+    r = parse_binary(bytes, m);
+  else if (bytes[0] == '.' || bytes[0] == '/' || isspace(bytes[0]))
+    r = parse_ptx(image, m, log, sizeof(log));
+  else
+    r = CUDA_ERROR_INVALID_IMAGE;
+  if (r) {
+    write_jit_log(num_options, options, values, log);
+    free(m->functions);
+    free(m);
+    return leave(r);
+  }
+  for (unsigned i = 0; i < m->count; ++i)
+    m->functions[i].max_dynamic_shared = DEFAULT_MAX_SHARED;
+  add_object(&m->base, MODULE);
+  *module = m;
+  return leave(CUDA_SUCCESS);
+}
+
+CUresult cuModuleUnload(void *module) {
+  ENTER();
+  CUresult r = check_initialized();
+  if (r)
+    return leave(r);
+  module_t *m = (module_t *)find_object(module, MODULE);
+  if (!m)
+    return leave(CUDA_ERROR_INVALID_HANDLE);
+  remove_object(&m->base);
+  free(m->functions);
+  free(m);
+  return leave(CUDA_SUCCESS);
+}
+
+CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
+  ENTER();
+  CUresult r = check_initialized();
+  if (r)
+    return leave(r);
+  module_t *m = (module_t *)find_object(module, MODULE);
+  if (!m)
+    return leave(CUDA_ERROR_INVALID_HANDLE);
+  if (!function || !name)
+    return leave(CUDA_ERROR_INVALID_VALUE);
+  for (unsigned i = 0; i < m->count; ++i)
+    if (strcmp(m->functions[i].name, name) == 0) {
+      *function = &m->functions[i];
+      return leave(CUDA_SUCCESS);
+    }
+  return leave(CUDA_ERROR_NOT_FOUND);
+}
+
+CUresult cuModuleGetFunctionCount(unsigned *count, void *module) {
+  ENTER();
+  module_t *m = (module_t *)find_object(module, MODULE);
+  if (!m || !count)
+    return leave(m ? CUDA_ERROR_INVALID_VALUE : CUDA_ERROR_INVALID_HANDLE);
+  *count = m->count;
+  return leave(CUDA_SUCCESS);
+}
+
+CUresult cuModuleEnumerateFunctions(void **functions, unsigned count,
+                                    void *module) {
+  ENTER();
+  module_t *m = (module_t *)find_object(module, MODULE);
+  if (!m || !functions)
+    return leave(m ? CUDA_ERROR_INVALID_VALUE : CUDA_ERROR_INVALID_HANDLE);
+  for (unsigned i = 0; i < count && i < m->count; ++i)
+    functions[i] = &m->functions[i];
+  return leave(CUDA_SUCCESS);
+}
+
+CUresult cuFuncGetName(const char **name, void *function) {
+  ENTER();
+  function_t *f = find_function(function);
+  if (!f || !name)
+    return leave(f ? CUDA_ERROR_INVALID_VALUE : CUDA_ERROR_INVALID_HANDLE);
+  *name = f->name;
+  return leave(CUDA_SUCCESS);
+}
+
+CUresult cuFuncSetAttribute(void *function, int attribute, int value) {
+  ENTER();
+  CUresult r = check_initialized();
+  if (r)
+    return leave(r);
+  function_t *f = find_function(function);
+  if (!f)
+    return leave(CUDA_ERROR_INVALID_HANDLE);
+  if (attribute != CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES ||
+      value < 0 || value > WEFT_FAKE_CUDA_MAX_SHARED_OPT_IN)
+    return leave(CUDA_ERROR_INVALID_VALUE);
+  f->max_dynamic_shared = value;
+  return leave(CUDA_SUCCESS);
+}
+
+#ifndef WEFT_FAKE_CUDA_WITHOUT_LAUNCH
+CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz,
+                        unsigned bx, unsigned by, unsigned bz,
+                        unsigned shared_bytes, void *stream, void **params,
+                        void **extra) {
+  ENTER();
+  CUresult r = check_context();
+  if (r || (r = check_stream(stream)))
+    return leave(r);
+  function_t *f = find_function(function);
+  if (!f)
+    return leave(CUDA_ERROR_INVALID_HANDLE);
+  /* The limits of every device since compute capability 3.0. */
+  unsigned long long threads = (unsigned long long)bx * by * bz;
+  if (!gx || !gy || !gz || !bx || !by || !bz || gy > 65535 || gz > 65535 ||
+      threads > 1024 || bz > 64 || extra ||
+      shared_bytes > (unsigned)f->max_dynamic_shared)
+    return leave(CUDA_ERROR_INVALID_VALUE);
+  weft_fake_cuda_launch_t launch = {
+      {gx, gy, gz}, {bx, by, bz}, shared_bytes, NULL};
+  if (shared_bytes)
+    launch.shared = calloc(1, shared_bytes);
+  f->kernel(&launch, params);
+  free(launch.shared);
+  clock_ms += 1.0;
+  return leave(CUDA_SUCCESS);
+}
+#endif

@@ -1,0 +1,84 @@
+/*===- FakeCudaDriver.h - A CUDA driver on host memory, for tests ---------===
+ *
+ * libweft_fake_cuda.so implements the driver entry points the runtime
+ * resolves (runtime/src/CudaDriver.h) on the host, so the CUDA device layer
+ * is tested on machines without a GPU: tests point $WEFT_CUDA_DRIVER at it.
+ * It behaves as the driver does where the runtime can tell: real error codes,
+ * names and descriptions; CUDA_ERROR_NOT_INITIALIZED before cuInit;
+ * CUDA_ERROR_INVALID_CONTEXT without a current context on the calling
+ * thread; handles and device ranges checked against live objects.
+ *
+ *   - $WEFT_FAKE_CUDA_DEVICE_COUNT devices (default 1; 0 makes cuInit fail
+ *     with CUDA_ERROR_NO_DEVICE, as a driver without a GPU does), each
+ *     "Weft fake CUDA device N", compute capability 9.0, 80 GiB.
+ *   - Device memory is aligned host memory; the address is the pointer.
+ *   - Work runs when it is enqueued. Events read a fake clock that each
+ *     kernel launch advances by exactly 1 ms.
+ *   - Images: the binary format below ("cubins"), or fake PTX text, one
+ *     ".entry NAME 0xADDRESS" line per kernel ("//" comments and blank
+ *     lines allowed); anything else in PTX fails with CUDA_ERROR_INVALID_PTX
+ *     and a ptxas-style line in the JIT error log.
+ *   - A kernel is a host function at ADDRESS (in the test's own process),
+ *     called once per launch with the launch's dimensions.
+ *
+ * Built again with WEFT_FAKE_CUDA_WITHOUT_LAUNCH as
+ * libweft_fake_cuda_without_launch.so: a driver lacking cuLaunchKernel.
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef WEFT_TEST_RUNTIME_FAKECUDADRIVER_H
+#define WEFT_TEST_RUNTIME_FAKECUDADRIVER_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What a fake kernel is called with. `shared` points to `shared_bytes`
+ * zeroed bytes (NULL for 0). */
+typedef struct weft_fake_cuda_launch {
+  uint32_t grid[3];
+  uint32_t block[3];
+  uint32_t shared_bytes;
+  void *shared;
+} weft_fake_cuda_launch_t;
+
+/* `params`: as given to cuLaunchKernel, a pointer per parameter. */
+typedef void (*weft_fake_cuda_kernel_t)(const weft_fake_cuda_launch_t *launch,
+                                        void **params);
+
+/* The binary image: the header, then `num_kernels` entries. */
+#define WEFT_FAKE_CUDA_IMAGE_MAGIC "WEFTFCU1"
+typedef struct weft_fake_cuda_image_header {
+  char magic[8];
+  uint32_t num_kernels;
+  uint32_t reserved;
+} weft_fake_cuda_image_header_t;
+
+typedef struct weft_fake_cuda_image_kernel {
+  char name[56]; /* NUL-terminated */
+  weft_fake_cuda_kernel_t kernel;
+} weft_fake_cuda_image_kernel_t;
+
+/* Most dynamic shared memory a kernel may opt in to (an H100's). */
+#define WEFT_FAKE_CUDA_MAX_SHARED_OPT_IN (227 * 1024)
+
+/*===-- Test hooks (exported; resolve them with dlsym) --------------------===*/
+
+/* Live allocations, streams, events, modules and primary context
+ * references: 0 once everything is released. */
+typedef int64_t (*weft_fake_cuda_live_objects_fn)(void);
+#define WEFT_FAKE_CUDA_LIVE_OBJECTS "weft_fake_cuda_live_objects"
+
+/* Makes the next call of `entry_point` (its exported name, e.g.
+ * "cuStreamSynchronize" or "cuMemAlloc_v2") return `result` without doing
+ * anything. NULL clears it. */
+typedef void (*weft_fake_cuda_fail_next_fn)(const char *entry_point,
+                                            int result);
+#define WEFT_FAKE_CUDA_FAIL_NEXT "weft_fake_cuda_fail_next"
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WEFT_TEST_RUNTIME_FAKECUDADRIVER_H */
