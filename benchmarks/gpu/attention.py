@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Attention forward on the GPU: Weft's kernel vs PyTorch's SDPA back ends.
+
+Runs on the GPU machine (python3 with PyTorch and safetensors), over the
+cases benchmarks/gpu/prepare.py compiled. For each case, fresh random
+q, k, v (the case's dtype) go to a .safetensors file; ``weft-run
+--device=cuda`` computes the attention and writes it back; the result must
+match a float64 reference (PyTorch on the GPU) within a relative error of
+2e-3 — max |o − ref| / max |ref|; the f16/bf16 inputs are exact in float64,
+so this measures the kernel's own error — and every element finite. Timing: weft-run's device time (CUDA
+events around the call, mean of --repeat runs after one warm-up) and
+``torch.nn.functional.scaled_dot_product_attention`` restricted to the
+FlashAttention-2 and the cuDNN back ends (CUDA events, same repeats).
+TFLOP/s count 4·B·S²·H·D for full attention and half of it for causal.
+
+Usage: python3 benchmarks/gpu/attention.py --bundle gpu-bundle --weft-run build-gpu/bin/weft-run
+           [--repeat 10] [--json results.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import save_file
+
+TOLERANCE = 2e-3
+DTYPES = {"f16": torch.float16, "bf16": torch.bfloat16}
+
+
+def sdpa_ms(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool, backend, repeat: int) -> float | None:
+    from torch.nn.attention import sdpa_kernel
+    qt, kt, vt = (x.transpose(1, 2) for x in (q, k, v))  # (B, H, S, D)
+    try:
+        with sdpa_kernel(backend):
+            torch.nn.functional.scaled_dot_product_attention(qt, kt, vt, is_causal=causal)
+            torch.cuda.synchronize()
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            for _ in range(repeat):
+                torch.nn.functional.scaled_dot_product_attention(qt, kt, vt, is_causal=causal)
+            end.record()
+            torch.cuda.synchronize()
+    except RuntimeError:
+        return None  # the back end does not take this case
+    return start.elapsed_time(end) / repeat
+
+
+def reference(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool) -> torch.Tensor:
+    qt, kt, vt = (x.transpose(1, 2).double() for x in (q, k, v))
+    scores = qt @ kt.transpose(-1, -2) / qt.shape[-1] ** 0.5
+    if causal:
+        s = scores.shape[-1]
+        scores = scores.masked_fill(torch.ones(s, s, dtype=torch.bool, device=q.device).triu(1), float("-inf"))
+    return (torch.softmax(scores, dim=-1) @ vt).transpose(1, 2)
+
+
+def run_case(case: dict, bundle: Path, weft_run: Path, repeat: int, work: Path) -> dict:
+    b, s, h, d = case["batch"], case["seq"], case["heads"], case["dim"]
+    dtype = DTYPES[case["dtype"]]
+    gen = torch.Generator(device="cuda").manual_seed(torch.seed() % 2**63)
+    q, k, v = (torch.randn(b, s, h, d, device="cuda", dtype=dtype, generator=gen) for _ in range(3))
+    weights = work / "qkv.safetensors"
+    save_file({"q": q.cpu(), "k": k.cpu(), "v": v.cpu()}, str(weights))
+    out = work / "o.npy"
+    proc = subprocess.run([str(weft_run), f"--module={bundle / 'attention' / (case['name'] + '.weft')}",
+                           "--device=cuda", f"--weights={weights}", f"--output=@{out}", f"--repeat={repeat}",
+                           "--print_max_element_count=0"], capture_output=True, text=True)
+    row = dict(case)
+    flops = 4 * b * s * s * h * d / (2 if case["causal"] else 1)
+    if proc.returncode != 0:
+        row["error"] = (proc.stdout + proc.stderr).strip().splitlines()[-1:]
+        return row
+    got = torch.from_numpy(np.load(out).astype(np.float64)).cuda()
+    ref = reference(q, k, v, case["causal"])
+    row["rel_error"] = float((got - ref).abs().max() / ref.abs().max())
+    row["finite"] = bool(torch.isfinite(got).all())
+    m = re.search(r"time: mean ([0-9.]+) ms", proc.stdout)
+    row["weft_ms"] = float(m.group(1)) if m else None
+    from torch.nn.attention import SDPBackend
+    row["flash2_ms"] = sdpa_ms(q, k, v, case["causal"], SDPBackend.FLASH_ATTENTION, repeat)
+    row["cudnn_ms"] = sdpa_ms(q, k, v, case["causal"], SDPBackend.CUDNN_ATTENTION, repeat)
+    for key in ("weft", "flash2", "cudnn"):
+        ms = row.get(f"{key}_ms")
+        row[f"{key}_tflops"] = flops / (ms * 1e-3) / 1e12 if ms else None
+    return row
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bundle", type=Path, required=True)
+    parser.add_argument("--weft-run", type=Path, required=True)
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    cases = json.loads((args.bundle / "attention" / "cases.json").read_text())
+    rows, failed = [], 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for case in cases:
+            row = run_case(case, args.bundle, args.weft_run, args.repeat, Path(tmp))
+            ok = "error" not in row and row["finite"] and row["rel_error"] <= TOLERANCE
+            failed += not ok
+            row["ok"] = ok
+            rows.append(row)
+            fmt = lambda x: f"{x:8.1f}" if x else "       -"  # noqa: E731
+            print(f"{row['name']:24} {'ok ' if ok else 'BAD'} err {row.get('rel_error', float('nan')):.1e} "
+                  f"TFLOP/s weft {fmt(row.get('weft_tflops'))} flash2 {fmt(row.get('flash2_tflops'))} "
+                  f"cudnn {fmt(row.get('cudnn_tflops'))}" + (f"  {row['error']}" if "error" in row else ""),
+                  flush=True)
+    if args.json:
+        args.json.write_text(json.dumps({"device": torch.cuda.get_device_name(), "rows": rows}, indent=1))
+    print(f"attention: {len(rows) - failed} of {len(rows)} cases within {TOLERANCE} of float64")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

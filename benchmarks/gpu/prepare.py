@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Everything the GPU check (benchmarks/gpu/run.sh) needs, compiled here.
+
+The GPU machine has the CUDA driver, PyTorch and CMake but no LLVM or MLIR,
+so the artifacts are compiled on this machine and carried there:
+
+* ``models/<name>/``: GPT-2 and Llama configurations with random weights,
+  their token ids, the logits of the CPU build (weft-run on this machine,
+  itself checked against the float64 NumPy reference), and the model
+  compiled with ``weft-compile --target=cuda --chip=<chip>``;
+* ``attention/<case>.weft``: ``xf.attention`` alone for each benchmark case
+  (dtype, head dim, sequence length, causal), q/k/v bound by name from a
+  .safetensors file (so bf16 travels too), and ``cases.json`` listing them;
+* ``googletest/``: GoogleTest's sources (Debian's /usr/src/googletest), to
+  build the runtime tests there.
+
+Usage (from the repository root, after ./build.sh build):
+  /usr/bin/python3 benchmarks/gpu/prepare.py [--chip sm_90] [--out gpu-bundle]
+      [--quick]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("WEFT_BUILD_DIR", ROOT / "build"))
+sys.path.insert(0, str(ROOT / "python"))
+
+# The benchmark of the GPU issue: B·S = 16k tokens, H·D = 2048.
+TOKENS, WIDTH = 16384, 2048
+SEQUENCES = (512, 1024, 2048, 4096, 8192, 16384)
+HEAD_DIMS = (64, 128)
+MODELS = (("gpt2", "tiny"), ("llama", "tiny"), ("gpt2", "small"))
+
+
+def run(command: list[str]) -> None:
+    proc = subprocess.run(command, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"$ {' '.join(command)}\n{proc.stdout}{proc.stderr}")
+
+
+def attention_graph(batch: int, seq: int, heads: int, dim: int, dtype: str, causal: bool) -> str:
+    t = f"tensor<{batch}x{seq}x{heads}x{dim}x{dtype}>"
+    args = ", ".join(f'%{n}: {t} {{xf.name = "{n}", xf.role = "weight"}}' for n in "qkv")
+    return (f"func.func @attention({args}) -> ({t} {{xf.name = \"o\"}}) {{\n"
+            f"  %o = xf.attention %q, %k, %v{' causal' if causal else ''} : ({t}, {t}, {t}) -> {t}\n"
+            f"  return %o : {t}\n}}\n")
+
+
+def prepare_models(out: Path, chip: str) -> None:
+    compile_, weft_run = BUILD / "bin" / "weft-compile", BUILD / "bin" / "weft-run"
+    for family, preset in MODELS:
+        model = out / "models" / f"{family}-{preset}"
+        run([sys.executable, "-m", "weft.build", family, "--preset", preset, "--out", str(model)])
+        run([str(compile_), str(model / "model.mlir"), "-o", str(model / "model-cpu.weft")])
+        run([str(weft_run), f"--module={model / 'model-cpu.weft'}", f"--weights={model / 'weights.safetensors'}",
+             f"--input=@{model / 'input_ids.npy'}", f"--output=@{model / 'cpu_logits.npy'}",
+             f"--expected_output=@{model / 'expected_logits.npy'}"])
+        run([str(compile_), str(model / "model.mlir"), "-o", str(model / "model-cuda.weft"),
+             "--target=cuda", f"--chip={chip}"])
+        (model / "model-cpu.weft").unlink()
+        print(f"  {model.name}: CPU logits checked, compiled for {chip}")
+
+
+def prepare_attention(out: Path, chip: str, quick: bool) -> None:
+    compile_ = BUILD / "bin" / "weft-compile"
+    cases = []
+    directory = out / "attention"
+    directory.mkdir(parents=True, exist_ok=True)
+    sequences = SEQUENCES[:2] if quick else SEQUENCES
+    for dtype in ("f16", "bf16"):
+        for dim in HEAD_DIMS:
+            for seq in sequences:
+                for causal in (False, True):
+                    heads, batch = WIDTH // dim, TOKENS // seq
+                    name = f"{dtype}-d{dim}-s{seq}-{'causal' if causal else 'full'}"
+                    source = directory / f"{name}.mlir"
+                    source.write_text(attention_graph(batch, seq, heads, dim, dtype, causal))
+                    run([str(compile_), str(source), "-o", str(directory / f"{name}.weft"),
+                         "--target=cuda", f"--chip={chip}"])
+                    source.unlink()
+                    cases.append({"name": name, "dtype": dtype, "batch": batch, "seq": seq, "heads": heads,
+                                  "dim": dim, "causal": causal})
+    (directory / "cases.json").write_text(json.dumps(cases, indent=1))
+    print(f"  attention: {len(cases)} cases compiled for {chip}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chip", default="sm_90", choices=("sm_80", "sm_90"))
+    parser.add_argument("--out", type=Path, default=ROOT / "gpu-bundle")
+    parser.add_argument("--quick", action="store_true", help="two sequence lengths only")
+    args = parser.parse_args()
+    if args.out.exists():
+        shutil.rmtree(args.out)
+    args.out.mkdir(parents=True)
+    os.environ["PYTHONPATH"] = str(ROOT / "python")
+    prepare_models(args.out, args.chip)
+    prepare_attention(args.out, args.chip, args.quick)
+    gtest = Path("/usr/src/googletest")
+    if gtest.is_dir():
+        shutil.copytree(gtest, args.out / "googletest")
+    (args.out / "chip").write_text(args.chip + "\n")
+    size = sum(f.stat().st_size for f in args.out.rglob("*") if f.is_file())
+    print(f"bundle: {args.out} ({size / 2**20:.1f} MiB); run there: bash benchmarks/gpu/run.sh")
+
+
+if __name__ == "__main__":
+    main()

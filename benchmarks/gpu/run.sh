@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+#===- run.sh - Build, test and benchmark Weft on a GPU machine, in one call ===#
+#
+#   bash benchmarks/gpu/run.sh [BUNDLE]     (BUNDLE: gpu-bundle, default)
+#
+# On the GPU machine (CUDA driver, CMake, Ninja, PyTorch; no LLVM/MLIR),
+# over a bundle that benchmarks/gpu/prepare.py compiled elsewhere:
+#   1. builds the runtime, weft-run and the runtime tests (WEFT_RUNTIME_ONLY);
+#   2. runs the runtime tests, the real-GPU CUDA tests among them;
+#   3. runs each model compiled for CUDA and checks its logits against the
+#      CPU build's;
+#   4. runs the attention benchmark (correctness against float64 first);
+# and prints a short table last. Results land in $OUT when it is set (the
+# device tool's output folder), else in build-gpu/.
+#
+#===----------------------------------------------------------------------===#
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+bundle=${1:-gpu-bundle}
+build=build-gpu
+out=${OUT:-$build}
+mkdir -p "$out"
+declare -a table
+
+step() { echo; echo "== $*"; }
+record() { table+=("$(printf '%-34s %s' "$1" "$2")"); }
+
+step "device"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
+
+step "build the runtime (WEFT_RUNTIME_ONLY)"
+if cmake -G Ninja -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DWEFT_RUNTIME_ONLY=ON \
+     -DWEFT_GTEST_SOURCE_DIR="$PWD/$bundle/googletest" >"$out/cmake.log" 2>&1 \
+   && ninja -C "$build" >"$out/build.log" 2>&1; then
+  record "runtime build" "ok"
+else
+  tail -30 "$out/cmake.log" "$out/build.log"
+  record "runtime build" "FAILED"
+  printf '%s\n' "${table[@]}"
+  exit 1
+fi
+
+step "runtime tests (the CUDA ones on the real GPU)"
+if "$build/bin/weft-runtime-tests" --gtest_brief=1 >"$out/runtime-tests.log" 2>&1; then
+  record "runtime tests" "ok ($(grep -o 'PASSED  \] [0-9]* tests' "$out/runtime-tests.log" | grep -o '[0-9]*') passed, $(grep -o 'SKIPPED \] [0-9]* tests' "$out/runtime-tests.log" | grep -o '[0-9]*' || echo 0) skipped)"
+else
+  tail -40 "$out/runtime-tests.log"
+  record "runtime tests" "FAILED (see runtime-tests.log)"
+fi
+grep -E "SKIPPED|FAILED" "$out/runtime-tests.log" | head -10
+
+step "models compiled for CUDA against the CPU build"
+for model in "$bundle"/models/*/; do
+  name=$(basename "$model")
+  if "$build/bin/weft-run" --module="$model/model-cuda.weft" --device=cuda \
+       --weights="$model/weights.safetensors" --input=@"$model/input_ids.npy" \
+       --expected_output=@"$model/cpu_logits.npy" --repeat=3 >"$out/$name.log" 2>&1; then
+    record "$name vs CPU" "ok, $(grep -o 'mean [0-9.]* ms' "$out/$name.log" | head -1)"
+  else
+    tail -5 "$out/$name.log"
+    record "$name vs CPU" "FAILED (see $name.log)"
+  fi
+done
+
+step "attention benchmark"
+if python3 benchmarks/gpu/attention.py --bundle "$bundle" --weft-run "$build/bin/weft-run" \
+     --json "$out/attention.json" 2>&1 | tee "$out/attention.log"; then
+  record "attention vs float64" "ok ($(tail -1 "$out/attention.log"))"
+else
+  record "attention vs float64" "FAILED ($(tail -1 "$out/attention.log"))"
+fi
+
+step "summary"
+printf '%s\n' "${table[@]}"
