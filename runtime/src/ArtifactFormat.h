@@ -34,6 +34,9 @@ constexpr uint64_t kSectionAlignment = 64;
 
 constexpr const char *kManifestSection = "manifest";
 constexpr const char *kHostLibSection = "hostlib";
+/// Target cuda: the kernels as PTX text and as ptxas's cubin.
+constexpr const char *kPtxSection = "ptx";
+constexpr const char *kCubinSection = "cubin";
 
 } // namespace weft::runtime::artifact
 

@@ -1,53 +1,27 @@
 //===- Module.cpp - Opening artifacts and invoking their functions --------===//
 //
 // weft_module_open reads the container, validates the manifest, loads the
-// host code and resolves every entry symbol up front, so a module that opens
-// can run. weft_module_invoke(_on) checks its tensors against the manifest
-// (the local slices of a partitioned module's arguments), then passes them
-// to the entry function as strided memref descriptors, with the
-// communicator's collective table when the module has a mesh.
+// host code (and, for target cuda, keeps the kernels' ptx and cubin
+// sections) and resolves every entry symbol up front, so a module that
+// opens can run. Every call is checked the same way (prepareCall: the
+// target, the communicator, the local slices of a partitioned module's
+// arguments); weft_module_invoke(_on) then passes host tensors to the entry
+// function as strided memref descriptors, with the communicator's
+// collective table when the module has a mesh. CudaInvoke.cpp runs cuda
+// modules.
 //
 //===----------------------------------------------------------------------===//
 
+#include "Module.h"
+
 #include "Artifact.h"
 #include "ArtifactFormat.h"
-#include "HostLibrary.h"
-#include "Manifest.h"
-#include "Tensor.h"
-
-#include "weft/collectives.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 using namespace weft::runtime;
-
-namespace {
-
-/// `void weft_entry_<name>(void **args, const weft_collective_table_t *)`,
-/// the ABI of docs/artifact.md; the table is null without a mesh.
-using EntryFunction = void (*)(void **, const weft_collective_table_t *);
-
-struct CommunicatorDeleter {
-  void operator()(weft_communicator_t *c) const {
-    weft_communicator_release(c);
-  }
-};
-using CommunicatorPtr =
-    std::unique_ptr<weft_communicator_t, CommunicatorDeleter>;
-
-/// The target this build of the runtime can run.
-constexpr const char *kHostTarget = "cpu";
-
-} // namespace
-
-struct weft_module {
-  std::string path;
-  std::string manifestText;
-  Manifest manifest;
-  HostLibrary library;
-  std::vector<EntryFunction> entries; // Parallel to manifest.functions.
-};
 
 namespace {
 
@@ -75,6 +49,40 @@ Status resolveEntries(weft_module &module) {
   return Status();
 }
 
+/// Keeps the kernels of a cuda module, which every device it runs on
+/// loads: the ptx and cubin sections, both of which weft-compile writes
+/// when the program has kernels.
+Status keepDeviceCode(weft_module &module,
+                      const std::vector<Section> &sections) {
+  const Manifest &manifest = module.manifest;
+  if (!manifest.hasDevice)
+    return error("manifest: device: missing (target 'cuda' needs the "
+                 "device object: the chip and the kernels)");
+  int64_t chip = 0;
+  if (!parseChip(manifest.device.chip, chip))
+    return error("manifest: device.chip: expected sm_<compute capability> "
+                 "(e.g. sm_90), found ",
+                 quote(manifest.device.chip));
+  const size_t kernels = manifest.device.kernels.size();
+  if (kernels == 0)
+    return Status();
+  for (const char *name : {artifact::kPtxSection, artifact::kCubinSection}) {
+    const Section *section = findSection(sections, name);
+    if (!section)
+      return error("missing the section ", quote(name), ", which holds the ",
+                   kernels, " kernels of the manifest's device");
+    if (section->bytes.empty())
+      return error("the section ", quote(name), " is empty");
+    (section->name == artifact::kPtxSection ? module.ptx : module.cubin) =
+        std::string(section->bytes);
+  }
+  // The driver takes PTX as a C string: a NUL would cut it short.
+  if (size_t nul = module.ptx.find('\0'); nul != std::string::npos)
+    return error("the section 'ptx' holds a NUL byte at offset ", nul,
+                 ": PTX is text");
+  return Status();
+}
+
 Status loadModule(weft_module &module) {
   MappedFile file;
   WEFT_RETURN_IF_ERROR(MappedFile::open(module.path, file));
@@ -90,10 +98,13 @@ Status loadModule(weft_module &module) {
   Status parsed = parseManifest(module.manifestText, module.manifest);
   if (!parsed.ok())
     return std::move(parsed).withPrefix("manifest: ");
-  if (module.manifest.target != kHostTarget)
-    return error("target ", quote(module.manifest.target),
+  const std::string &target = module.manifest.target;
+  if (target == kCudaTarget)
+    WEFT_RETURN_IF_ERROR(keepDeviceCode(module, sections));
+  else if (target != kCpuTarget)
+    return error("target ", quote(target),
                  " is not supported by this runtime build (it runs '",
-                 kHostTarget, "')");
+                 kCpuTarget, "' and '", kCudaTarget, "')");
   Status loaded = module.library.load(hostlib->bytes);
   if (!loaded.ok())
     return error(loaded.message(), describeHost(module.manifest));
@@ -203,45 +214,6 @@ Status checkCall(const FunctionSpec &fn, const MeshSpec *mesh,
   return Status();
 }
 
-/// Strided memref descriptors, {allocated, aligned, offset, sizes[r],
-/// strides[r]}, all 8-byte fields, for each argument then each result.
-class Descriptors {
-public:
-  void add(weft_tensor *tensor) {
-    tensors.push_back(tensor);
-    words += 3 + 2 * static_cast<size_t>(tensor->rank);
-  }
-
-  /// Fills the descriptors and returns the pointer array the entry takes.
-  void **build() {
-    storage.assign(words, 0);
-    pointers.clear();
-    int64_t *p = storage.data();
-    for (weft_tensor *t : tensors) {
-      pointers.push_back(p);
-      std::memcpy(&p[0], &t->data, sizeof(void *)); // allocated
-      std::memcpy(&p[1], &t->data, sizeof(void *)); // aligned
-      p[2] = 0;                                     // offset
-      int64_t stride = 1;
-      for (int64_t d = t->rank - 1; d >= 0; --d) {
-        p[3 + d] = t->shape[d];
-        p[3 + t->rank + d] = stride;
-        stride *= t->shape[d];
-      }
-      p += 3 + 2 * t->rank;
-    }
-    return pointers.data();
-  }
-
-private:
-  static_assert(sizeof(void *) == sizeof(int64_t),
-                "memref descriptors hold pointers in 8-byte fields");
-  std::vector<weft_tensor *> tensors;
-  size_t words = 0;
-  std::vector<int64_t> storage;
-  std::vector<void *> pointers;
-};
-
 const FunctionSpec *functionAt(const weft_module *module, size_t fn) {
   return fn < module->manifest.functions.size()
              ? &module->manifest.functions[fn]
@@ -279,14 +251,17 @@ std::string meshDevices(const MeshSpec &mesh) {
   return out;
 }
 
-/// The communicator function `fn` runs on: null without a mesh; `given`,
-/// checked against the module's mesh; or, for a mesh of one device and no
-/// communicator, a single-rank one created into `owned`. Messages name the
+/// The communicator function `fn` runs on at `place`: null without a mesh;
+/// `given`, checked against the module's mesh and the buffers the target
+/// passes (host memory for cpu, device memory for cuda); or, for a mesh of
+/// one device and no communicator, one of its own created into `owned`
+/// (single for cpu, nccl on the call's device for cuda). Messages name the
 /// function.
 Status chooseCommunicator(const weft_module &module, const FunctionSpec &fn,
-                          weft_communicator_t *given, CommunicatorPtr &owned,
-                          weft_communicator_t *&out) {
+                          const CallPlace &place, weft_communicator_t *given,
+                          CommunicatorPtr &owned, weft_communicator_t *&out) {
   const Manifest &manifest = module.manifest;
+  const bool cuda = manifest.target == kCudaTarget;
   std::string function = concat("function ", quote(fn.name));
   out = given;
   if (!manifest.hasMesh) {
@@ -303,14 +278,18 @@ Status chooseCommunicator(const weft_module &module, const FunctionSpec &fn,
       devices *= size;
     if (devices > 1)
       return error(function, " was compiled for a mesh of ", meshDevices(mesh),
-                   " devices; run it on a communicator of that mesh "
-                   "(weft_module_invoke_on; weft-run under mpirun -np ",
-                   devices, ")");
+                   " devices; run it on a communicator of that mesh (",
+                   cuda ? "weft_module_invoke_on_device; weft-run "
+                          "--device=cuda"
+                        : "weft_module_invoke_on; weft-run",
+                   " under mpirun -np ", devices, ")");
     weft_communicator_options_t options;
     weft_communicator_options_initialize(&options);
-    options.backend = WEFT_COLLECTIVE_BACKEND_SINGLE;
+    options.backend =
+        cuda ? WEFT_COLLECTIVE_BACKEND_NCCL : WEFT_COLLECTIVE_BACKEND_SINGLE;
     options.mesh_rank = meshRank;
     options.mesh_shape = mesh.shape.data();
+    options.device_ordinal = place.deviceOrdinal;
     Status s = Status::adopt(weft_communicator_create(&options, &out));
     if (!s.ok())
       return std::move(s).withPrefix(function + ": ");
@@ -323,61 +302,129 @@ Status chooseCommunicator(const weft_module &module, const FunctionSpec &fn,
     return error(function, " was compiled for mesh ", quote(mesh.name), " ",
                  formatShape(mesh.shape.data(), meshRank),
                  ", but the communicator's mesh is ", formatShape(shape, rank));
-  // Compiled CPU code hands the collectives host buffers.
-  if (weft_communicator_backend(given) == WEFT_COLLECTIVE_BACKEND_NCCL)
-    return error(function,
-                 ": the communicator's nccl back end takes CUDA "
-                 "device buffers, but target ",
-                 quote(manifest.target),
-                 " passes host buffers: use the mpi or single back end");
+  // Compiled code hands the collectives the buffers it computes in.
+  weft_collective_backend_t backend = weft_communicator_backend(given);
+  if ((backend == WEFT_COLLECTIVE_BACKEND_NCCL) != cuda)
+    return error(function, ": the communicator's ",
+                 weft_collective_backend_name(backend), " back end takes ",
+                 cuda ? "host" : "CUDA device", " buffers, but target ",
+                 quote(manifest.target), " passes ", cuda ? "device" : "host",
+                 " buffers: use the ", cuda ? "nccl" : "mpi or single",
+                 " back end");
   return Status();
 }
 
-/// weft_module_invoke and _invoke_on: checks, the call, and the status of
-/// its collectives.
-Status invoke(weft_module &module, size_t fn, weft_communicator_t *given,
-              weft_tensor_t *const *args, size_t numArgs,
-              weft_tensor_t *const *results, size_t numResults) {
+} // namespace
+
+bool weft::runtime::parseChip(const std::string &chip, int64_t &capability) {
+  // sm_<digits>, then at most one feature letter (sm_90a, sm_100f).
+  size_t end = chip.size();
+  if (end > 3 && std::islower(static_cast<unsigned char>(chip[end - 1])))
+    --end;
+  if (chip.compare(0, 3, "sm_") != 0 || end == 3 || end - 3 > 4)
+    return false;
+  int64_t value = 0;
+  for (size_t i = 3; i < end; ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(chip[i])))
+      return false;
+    value = value * 10 + (chip[i] - '0');
+  }
+  capability = value;
+  return true;
+}
+
+Status weft::runtime::prepareCall(weft_module &module, size_t fn,
+                                  const CallPlace &place,
+                                  weft_communicator_t *given,
+                                  weft_tensor_t *const *args, size_t numArgs,
+                                  weft_tensor_t *const *results,
+                                  size_t numResults, PreparedCall &out) {
   const FunctionSpec *spec = functionAt(&module, fn);
   if (!spec)
     return functionIndexError(module, fn);
-  CommunicatorPtr owned;
-  weft_communicator_t *communicator = nullptr;
-  WEFT_RETURN_IF_ERROR(
-      chooseCommunicator(module, *spec, given, owned, communicator));
-  std::string prefix = concat("function ", quote(spec->name), ": ");
+  out.function = spec;
+  out.entry = module.entries[fn];
+  out.prefix = concat("function ", quote(spec->name), ": ");
+  const std::string &target = module.manifest.target;
+  if (target != place.target) {
+    if (target == kCudaTarget)
+      return error("function ", quote(spec->name),
+                   " was compiled for target 'cuda'; run it on a CUDA device "
+                   "(weft_module_invoke_on_device; weft-run --device=cuda)");
+    return error("function ", quote(spec->name), " was compiled for target ",
+                 quote(target), "; call weft_module_invoke");
+  }
+  WEFT_RETURN_IF_ERROR(chooseCommunicator(module, *spec, place, given,
+                                          out.owned, out.communicator));
   const MeshSpec *mesh =
       module.manifest.hasMesh ? &module.manifest.mesh : nullptr;
-  Status s = checkCall(
-      *spec, mesh,
-      communicator ? weft_communicator_coordinates(communicator) : nullptr,
-      args, numArgs, results, numResults);
+  Status s = checkCall(*spec, mesh,
+                       out.communicator
+                           ? weft_communicator_coordinates(out.communicator)
+                           : nullptr,
+                       args, numArgs, results, numResults);
   if (!s.ok())
-    return std::move(s).withPrefix(prefix);
+    return std::move(s).withPrefix(out.prefix);
+  if (!out.communicator)
+    return Status();
+  // A failure left over from another caller of the table would otherwise
+  // be reported as this call's.
+  Status pending =
+      Status::adopt(weft_collective_table_take_status(out.communicator));
+  if (!pending.ok())
+    return std::move(pending).withPrefix(
+        out.prefix + "not run: the communicator holds an unreported failure "
+                     "of an earlier call through its collective table: ");
+  return Status::adopt(
+      weft_collective_table_initialize(out.communicator, &out.table));
+}
 
-  weft_collective_table_t table;
-  if (communicator) {
-    // A failure left over from another caller of the table would otherwise
-    // be reported as this call's.
-    Status pending =
-        Status::adopt(weft_collective_table_take_status(communicator));
-    if (!pending.ok())
-      return std::move(pending).withPrefix(
-          prefix + "not run: the communicator holds an unreported failure of "
-                   "an earlier call through its collective table: ");
-    WEFT_RETURN_IF_ERROR(
-        Status::adopt(weft_collective_table_initialize(communicator, &table)));
-  }
-  Descriptors descriptors;
-  for (size_t i = 0; i < numArgs; ++i)
-    descriptors.add(args[i]);
-  for (size_t i = 0; i < numResults; ++i)
-    descriptors.add(results[i]);
-  module.entries[fn](descriptors.build(), communicator ? &table : nullptr);
+Status PreparedCall::takeCollectiveStatus() {
   if (!communicator)
     return Status();
   return Status::adopt(weft_collective_table_take_status(communicator))
       .withPrefix(prefix);
+}
+
+void **Descriptors::build() {
+  static_assert(sizeof(void *) == sizeof(int64_t),
+                "memref descriptors hold pointers in 8-byte fields");
+  storage.assign(words, 0);
+  pointers.clear();
+  int64_t *p = storage.data();
+  for (const Value &v : values) {
+    pointers.push_back(p);
+    std::memcpy(&p[0], &v.data, sizeof(void *)); // allocated
+    std::memcpy(&p[1], &v.data, sizeof(void *)); // aligned
+    p[2] = 0;                                    // offset
+    int64_t stride = 1;
+    for (int64_t d = v.rank - 1; d >= 0; --d) {
+      p[3 + d] = v.shape[d];
+      p[3 + v.rank + d] = stride;
+      stride *= v.shape[d];
+    }
+    p += 3 + 2 * v.rank;
+  }
+  return pointers.data();
+}
+
+namespace {
+
+/// weft_module_invoke and _invoke_on: the checks, the call on the host
+/// tensors, and the status of its collectives.
+Status invoke(weft_module &module, size_t fn, weft_communicator_t *given,
+              weft_tensor_t *const *args, size_t numArgs,
+              weft_tensor_t *const *results, size_t numResults) {
+  PreparedCall call;
+  WEFT_RETURN_IF_ERROR(prepareCall(module, fn, CallPlace{kCpuTarget, -1}, given,
+                                   args, numArgs, results, numResults, call));
+  Descriptors descriptors;
+  for (size_t i = 0; i < numArgs; ++i)
+    descriptors.add(*args[i], args[i]->data);
+  for (size_t i = 0; i < numResults; ++i)
+    descriptors.add(*results[i], results[i]->data);
+  call.entry(descriptors.build(), call.collectives(), nullptr);
+  return call.takeCollectiveStatus();
 }
 
 } // namespace

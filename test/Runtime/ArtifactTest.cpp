@@ -277,8 +277,12 @@ TEST_F(ArtifactTest, RejectsBadManifests) {
        "manifest: version: this runtime reads version 1, found 2"},
       {"\"version\": 1", "\"version\": \"1\"",
        "manifest: version: expected an integer, found a string"},
+      {"\"target\": \"cpu\"", "\"target\": \"tpu\"",
+       "target 'tpu' is not supported by this runtime build (it runs 'cpu' "
+       "and 'cuda')"},
       {"\"target\": \"cpu\"", "\"target\": \"cuda\"",
-       "target 'cuda' is not supported by this runtime build (it runs 'cpu')"},
+       "manifest: device: missing (target 'cuda' needs the device object: "
+       "the chip and the kernels)"},
       {"\"target\": \"cpu\"", "\"target\": \"\"",
        "manifest: target: must not be empty"},
       {"\"mesh\": null", "\"mesh\": null, \"extra\": 1",

@@ -30,29 +30,6 @@ extern "C" int weftCollectivesHeaderCompilesAsC(void);
 
 namespace {
 
-/// Sets an environment variable for the scope, restoring it after.
-class ScopedEnv {
-public:
-  ScopedEnv(const char *name, const char *value) : name(name) {
-    if (const char *old = std::getenv(name))
-      saved = old, hadValue = true;
-    if (value)
-      setenv(name, value, 1);
-    else
-      unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (hadValue)
-      setenv(name.c_str(), saved.c_str(), 1);
-    else
-      unsetenv(name.c_str());
-  }
-
-private:
-  std::string name, saved;
-  bool hadValue = false;
-};
-
 /// Clears what would make AUTO pick MPI or override the choice.
 struct CleanEnvironment {
   ScopedEnv ompi{"OMPI_COMM_WORLD_SIZE", nullptr};

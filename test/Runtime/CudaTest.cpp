@@ -35,29 +35,6 @@ extern "C" int32_t weftCudaHeaderCountDevices(const char **message);
 
 namespace {
 
-/// Sets an environment variable for the scope, restoring it after.
-class ScopedEnv {
-public:
-  ScopedEnv(const char *name, const char *value) : name(name) {
-    if (const char *old = std::getenv(name))
-      saved = old, hadValue = true;
-    if (value)
-      setenv(name, value, 1);
-    else
-      unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (hadValue)
-      setenv(name.c_str(), saved.c_str(), 1);
-    else
-      unsetenv(name.c_str());
-  }
-
-private:
-  std::string name, saved;
-  bool hadValue = false;
-};
-
 struct DeviceCloser {
   void operator()(weft_cuda_device_t *d) const { weft_cuda_device_close(d); }
 };

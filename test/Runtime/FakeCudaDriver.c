@@ -138,6 +138,7 @@ static size_t allocated_bytes;
 static double clock_ms;
 static char fail_entry[64];
 static CUresult fail_result;
+static int64_t images_loaded[2]; /* binary, PTX */
 
 /* Unlocks and returns `result`: every entry point's exit. */
 static CUresult leave(CUresult result) {
@@ -252,6 +253,64 @@ void weft_fake_cuda_fail_next(const char *entry_point, int result) {
            entry_point ? entry_point : "");
   fail_result = entry_point ? result : CUDA_SUCCESS;
   pthread_mutex_unlock(&lock);
+}
+
+int64_t weft_fake_cuda_images_loaded(int ptx) {
+  pthread_mutex_lock(&lock);
+  int64_t count = images_loaded[ptx ? 1 : 0];
+  pthread_mutex_unlock(&lock);
+  return count;
+}
+
+/*===-- Built-in kernels --------------------------------------------------===*/
+
+/* The launch's threads, numbered across the grid. */
+static uint64_t thread_count(const weft_fake_cuda_launch_t *launch) {
+  return (uint64_t)launch->grid[0] * launch->grid[1] * launch->grid[2] *
+         launch->block[0] * launch->block[1] * launch->block[2];
+}
+
+/* Parameter `i`: a device pointer, or a 64-bit integer. */
+static void *param_pointer(void **params, int i) {
+  return (void *)(uintptr_t)*(const uint64_t *)params[i];
+}
+
+static uint64_t param_count(void **params, int i) {
+  int64_t n = *(const int64_t *)params[i];
+  return n > 0 ? (uint64_t)n : 0;
+}
+
+static void scale_kernel(const weft_fake_cuda_launch_t *launch, void **params) {
+  const float *x = param_pointer(params, 0), *s = param_pointer(params, 1);
+  float *y = param_pointer(params, 2);
+  uint64_t n = param_count(params, 3);
+  for (uint64_t i = 0; i < thread_count(launch) && i < n; ++i)
+    y[i] = s[0] * x[i];
+}
+
+static void add_kernel(const weft_fake_cuda_launch_t *launch, void **params) {
+  const float *a = param_pointer(params, 0), *b = param_pointer(params, 1);
+  float *c = param_pointer(params, 2);
+  uint64_t n = param_count(params, 3);
+  for (uint64_t i = 0; i < thread_count(launch) && i < n; ++i)
+    c[i] = a[i] + b[i];
+}
+
+static const struct {
+  const char *name;
+  weft_fake_cuda_kernel_t kernel;
+} kBuiltinKernels[] = {
+    {"weft_test_scale", scale_kernel},
+    {"weft_test_add", add_kernel},
+};
+
+/* The built-in kernel `name`, or NULL. */
+static weft_fake_cuda_kernel_t builtin_kernel(const char *name) {
+  for (size_t i = 0; i < sizeof(kBuiltinKernels) / sizeof(kBuiltinKernels[0]);
+       ++i)
+    if (strcmp(kBuiltinKernels[i].name, name) == 0)
+      return kBuiltinKernels[i].kernel;
+  return NULL;
 }
 
 /*===-- Errors ------------------------------------------------------------===*/
@@ -639,7 +698,9 @@ static CUresult parse_binary(const unsigned char *image, module_t *module) {
   for (uint32_t i = 0; i < header.num_kernels; ++i) {
     weft_fake_cuda_image_kernel_t entry;
     memcpy(&entry, image + sizeof(header) + i * sizeof(entry), sizeof(entry));
-    if (!memchr(entry.name, '\0', sizeof(entry.name)) || !entry.kernel)
+    if (!memchr(entry.name, '\0', sizeof(entry.name)))
+      return CUDA_ERROR_INVALID_IMAGE;
+    if (!entry.kernel && !(entry.kernel = builtin_kernel(entry.name)))
       return CUDA_ERROR_INVALID_IMAGE;
     memcpy(module->functions[i].name, entry.name, sizeof(entry.name));
     module->functions[i].kernel = entry.kernel;
@@ -666,9 +727,12 @@ static CUresult parse_ptx(const char *ptx, module_t *module, char *log,
       continue;
     char name[56];
     unsigned long long address = 0;
-    int consumed = 0;
-    if (sscanf(p, ".entry %55s %lli %n", name, &address, &consumed) < 2 ||
-        p[consumed] != '\0' || address == 0) {
+    int consumed = 0, fields = sscanf(p, ".entry %55s %n%lli %n", name,
+                                      &consumed, &address, &consumed);
+    /* ".entry NAME": a built-in kernel. */
+    if (fields == 1 && p[consumed] == '\0')
+      address = (uintptr_t)builtin_kernel(name);
+    if (fields < 1 || p[consumed] != '\0' || address == 0) {
       char directive[64];
       sscanf(p, "%63s", directive);
       snprintf(log, log_size,
@@ -703,7 +767,8 @@ CUresult cuModuleLoadDataEx(void **module, const void *image,
   const unsigned char *bytes = image;
   char log[512] = "";
   /* strncmp: PTX may be shorter than the magic. */
-  if (strncmp(image, WEFT_FAKE_CUDA_IMAGE_MAGIC, 8) == 0)
+  int binary = strncmp(image, WEFT_FAKE_CUDA_IMAGE_MAGIC, 8) == 0;
+  if (binary)
     r = parse_binary(bytes, m);
   else if (bytes[0] == '.' || bytes[0] == '/' || isspace(bytes[0]))
     r = parse_ptx(image, m, log, sizeof(log));
@@ -717,6 +782,7 @@ CUresult cuModuleLoadDataEx(void **module, const void *image,
   }
   for (unsigned i = 0; i < m->count; ++i)
     m->functions[i].max_dynamic_shared = DEFAULT_MAX_SHARED;
+  ++images_loaded[binary ? 0 : 1];
   add_object(&m->base, MODULE);
   *module = m;
   return leave(CUDA_SUCCESS);

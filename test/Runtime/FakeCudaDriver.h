@@ -19,7 +19,10 @@
  *     lines allowed); anything else in PTX fails with CUDA_ERROR_INVALID_PTX
  *     and a ptxas-style line in the JIT error log.
  *   - A kernel is a host function at ADDRESS (in the test's own process),
- *     called once per launch with the launch's dimensions.
+ *     called once per launch with the launch's dimensions. An artifact
+ *     written before the process that runs it cannot know an address: a
+ *     PTX line without one (".entry NAME"), or an image entry whose kernel
+ *     is NULL, names one of the fake's built-in kernels below.
  *
  * Built again with WEFT_FAKE_CUDA_WITHOUT_LAUNCH as
  * libweft_fake_cuda_without_launch.so: a driver lacking cuLaunchKernel.
@@ -63,6 +66,14 @@ typedef struct weft_fake_cuda_image_kernel {
 /* Most dynamic shared memory a kernel may opt in to (an H100's). */
 #define WEFT_FAKE_CUDA_MAX_SHARED_OPT_IN (227 * 1024)
 
+/* The built-in kernels, over f32 buffers of n elements (params: device
+ * pointers as 64-bit addresses, n as a 64-bit integer), one element per
+ * thread of the launch (threads numbered across the grid, x fastest):
+ *   weft_test_scale(const float *x, const float *s, float *y, int64_t n):
+ *     y[i] = s[0] * x[i]
+ *   weft_test_add(const float *a, const float *b, float *c, int64_t n):
+ *     c[i] = a[i] + b[i] */
+
 /*===-- Test hooks (exported; resolve them with dlsym) --------------------===*/
 
 /* Live allocations, streams, events, modules and primary context
@@ -76,6 +87,11 @@ typedef int64_t (*weft_fake_cuda_live_objects_fn)(void);
 typedef void (*weft_fake_cuda_fail_next_fn)(const char *entry_point,
                                             int result);
 #define WEFT_FAKE_CUDA_FAIL_NEXT "weft_fake_cuda_fail_next"
+
+/* The number of images loaded successfully since the driver was loaded:
+ * binary images ("cubins") for `ptx` 0, PTX for `ptx` 1. */
+typedef int64_t (*weft_fake_cuda_images_loaded_fn)(int ptx);
+#define WEFT_FAKE_CUDA_IMAGES_LOADED "weft_fake_cuda_images_loaded"
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "RuntimeTestSupport.h"
+#include "FakeCudaDriver.h"
 
 #include "weft/runtime/ArtifactWriter.h"
 
@@ -14,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 using namespace weft::test;
@@ -130,14 +132,96 @@ std::string weft::test::testManifest() {
 
 std::string weft::test::testHostLibrary() { return readFile(WEFT_TEST_HOSTLIB); }
 
-void weft::test::writeTestArtifact(const std::string &path,
-                                   const std::string &manifest) {
-  std::string message = weft::runtime::writeArtifact(
-      path, {{"manifest", manifest}, {"hostlib", testHostLibrary()}});
+namespace {
+
+void writeSections(
+    const std::string &path,
+    const std::vector<weft::runtime::ArtifactSection> &sections) {
+  std::string message = weft::runtime::writeArtifact(path, sections);
   if (!message.empty()) {
     std::fprintf(stderr, "%s\n", message.c_str());
     std::abort();
   }
+}
+
+/// The CUDA test module's kernels, the fake driver's built-in ones.
+const char *const kCudaTestKernels[] = {"weft_test_scale", "weft_test_add"};
+
+} // namespace
+
+void weft::test::writeTestArtifact(const std::string &path,
+                                   const std::string &manifest) {
+  writeSections(path, {{"manifest", manifest}, {"hostlib", testHostLibrary()}});
+}
+
+std::string weft::test::testCudaManifest(const std::string &chip) {
+  std::string kernels;
+  for (const char *name : kCudaTestKernels)
+    kernels += std::string(kernels.empty() ? "" : ",\n      ") +
+               "{\"name\": \"" + name +
+               "\", \"registers\": 16, \"stack_bytes\": 0, "
+               "\"spill_store_bytes\": 0, \"spill_load_bytes\": 0, "
+               "\"shared_bytes\": 0}";
+  std::string misuse;
+  for (const char *name : {"bad_kernel", "bad_grid", "bad_free"})
+    misuse += std::string(",\n    {\"name\": \"") + name +
+              "\", \"symbol\": \"weft_entry_" + name + R"(",
+     "arguments": [{"name": "x", "role": "input", "dtype": "f32", "shape": [2]}],
+     "results": [{"name": "y", "dtype": "f32", "shape": [2]}]})";
+  return R"({
+  "format": "weft-artifact",
+  "version": 1,
+  "target": "cuda",
+  "mesh": null,
+  "host": {"triple": ")" WEFT_TEST_TRIPLE R"(", "cpu": "generic",
+           "needed": ["libm.so.6"]},
+  "device": {"chip": ")" +
+         chip + R"(", "kernels": [
+      )" + kernels +
+         R"(]},
+  "functions": [
+    {"name": "scale_add", "symbol": "weft_entry_scale_add",
+     "arguments": [
+       {"name": "x", "role": "input", "dtype": "f32", "shape": [2, 3]},
+       {"name": "model.scale", "role": "weight", "dtype": "f32", "shape": []},
+       {"name": "b", "role": "input", "dtype": "f32", "shape": [2, 3]}],
+     "results": [{"name": "y", "dtype": "f32", "shape": [2, 3]}]})" +
+         misuse + R"(,
+    {"name": "allsum_device", "symbol": "weft_entry_allsum_device",
+     "arguments": [
+       {"name": "x", "role": "input", "dtype": "f32", "shape": [2, 3]}],
+     "results": [{"name": "sum", "dtype": "f32", "shape": [2, 3]}]}
+  ]
+}
+)";
+}
+
+void weft::test::writeTestCudaArtifact(const std::string &path,
+                                       const std::string &manifest,
+                                       const std::string &omit) {
+  // Fake PTX: ".entry NAME" names a built-in kernel of the fake driver.
+  std::string ptx = "// fake PTX for the fake CUDA driver\n";
+  // The fake binary image: a NULL kernel also names a built-in one.
+  weft_fake_cuda_image_header_t header = {};
+  std::memcpy(header.magic, WEFT_FAKE_CUDA_IMAGE_MAGIC, 8);
+  header.num_kernels = std::size(kCudaTestKernels);
+  std::string cubin(reinterpret_cast<const char *>(&header), sizeof(header));
+  for (const char *name : kCudaTestKernels) {
+    ptx += std::string(".entry ") + name + "\n";
+    weft_fake_cuda_image_kernel_t entry = {};
+    std::snprintf(entry.name, sizeof(entry.name), "%s", name);
+    cubin.append(reinterpret_cast<const char *>(&entry), sizeof(entry));
+  }
+  std::vector<weft::runtime::ArtifactSection> sections;
+  for (weft::runtime::ArtifactSection section :
+       std::vector<weft::runtime::ArtifactSection>{
+           {"manifest", manifest},
+           {"hostlib", testHostLibrary()},
+           {"ptx", ptx},
+           {"cubin", cubin}})
+    if (section.name != omit)
+      sections.push_back(std::move(section));
+  writeSections(path, sections);
 }
 
 std::string weft::test::testWeights() {

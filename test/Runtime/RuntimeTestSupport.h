@@ -1,8 +1,9 @@
 //===- RuntimeTestSupport.h - Files for the runtime tests -------*- C++ -*-===//
 //
 // Builds the files the runtime reads (safetensors, npy headers, artifacts
-// around the test host library) in memory, and a scratch directory per
-// test. Shared by the unit tests and weft-runtime-test-artifact.
+// around the test host library) in memory, a scratch directory per test,
+// and scoped environment variables. Shared by the unit tests and
+// weft-runtime-test-artifact.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +13,7 @@
 #include "weft/runtime.h"
 
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -70,6 +72,50 @@ std::vector<float> testShardedWeight(const std::vector<int64_t> &mesh);
 /// A safetensors file holding "w" (testShardedWeight) after an unrelated
 /// "other" tensor (f32 [5]), so that reading w is not reading the file.
 std::string testShardedWeights(const std::vector<int64_t> &mesh);
+
+/// The manifest of the CUDA test module for `chip` ("sm_90": the fake
+/// driver's compute capability 9.0, so the runtime loads the cubin;
+/// "sm_80" makes it JIT-compile the PTX), functions of TestHostLib.c:
+///   scale_add(x: input f32 [2, 3], model.scale: weight f32 [],
+///       b: input f32 [2, 3]) -> y: f32 [2, 3], y = model.scale * x + b
+///   bad_kernel, bad_grid, bad_free(x: input f32 [2]) -> y: f32 [2]
+///   allsum_device(x: input f32 [2, 3]) -> sum: f32 [2, 3], the all_reduce
+///       over mesh axis 0 of x + x (with "mesh": null replaced by a mesh)
+/// and the device kernels weft_test_scale (0) and weft_test_add (1).
+std::string testCudaManifest(const std::string &chip = "sm_90");
+/// Writes an artifact of `manifest`, the test host library and the kernels
+/// as the fake driver reads them (FakeCudaDriver.h): a "ptx" section of
+/// fake PTX and a "cubin" section of the fake binary image, both naming
+/// its built-in kernels. `omit` names a section to leave out.
+void writeTestCudaArtifact(const std::string &path,
+                           const std::string &manifest = testCudaManifest(),
+                           const std::string &omit = "");
+
+/// Sets an environment variable (unsets it for a null value) for the
+/// scope, restoring it after.
+class ScopedEnv {
+public:
+  ScopedEnv(const char *name, const char *value) : name(name) {
+    if (const char *old = std::getenv(name))
+      saved = old, hadValue = true;
+    if (value)
+      setenv(name, value, 1);
+    else
+      unsetenv(name);
+  }
+  ~ScopedEnv() {
+    if (hadValue)
+      setenv(name.c_str(), saved.c_str(), 1);
+    else
+      unsetenv(name.c_str());
+  }
+  ScopedEnv(const ScopedEnv &) = delete;
+  ScopedEnv &operator=(const ScopedEnv &) = delete;
+
+private:
+  std::string name, saved;
+  bool hadValue = false;
+};
 
 /// A fresh directory under $TMPDIR, removed with its contents on
 /// destruction.

@@ -7,15 +7,20 @@
  * results otherwise, so a descriptor bug shows up as a wrong result.
  *
  * The functions of a module without a mesh (add, scale, embed, count)
- * check that they receive no collective table. Those of the partitioned
- * test module (regather, allsum, where, bad; RuntimeTestSupport's
- * testShardedManifest, on a mesh of one or two axes) run collectives
- * through the table, as compiled code does: no symbol of the runtime is
- * linked, every call goes through its function pointers.
+ * check that they receive no collective table and no device table. Those
+ * of the partitioned test module (regather, allsum, where, bad;
+ * RuntimeTestSupport's testShardedManifest, on a mesh of one or two axes)
+ * run collectives through the table, as compiled code does: no symbol of
+ * the runtime is linked, every call goes through its function pointers.
+ * Those of the CUDA test module (scale_add, bad_kernel, bad_grid,
+ * bad_free, allsum_device; testCudaManifest) get descriptors of device
+ * buffers and launch the fake driver's built-in kernels (FakeCudaDriver.h)
+ * through the device table.
  *
  *===----------------------------------------------------------------------===*/
 
 #include "weft/collectives.h"
+#include "weft/device_table.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -45,12 +50,13 @@ static int isDense(const MemRef *m, int64_t rank, const int64_t *shape) {
 }
 
 /* sum = a + b, all 2x3xf32 inputs. */
-void weft_entry_add(void **args, const weft_collective_table_t *collectives) {
+void weft_entry_add(void **args, const weft_collective_table_t *collectives,
+                    const weft_device_table_t *device) {
   static const int64_t shape[] = {2, 3};
   const MemRef *a = args[0], *b = args[1];
   MemRef *sum = args[2];
-  int ok = !collectives && isDense(a, 2, shape) && isDense(b, 2, shape) &&
-           isDense(sum, 2, shape);
+  int ok = !collectives && !device && isDense(a, 2, shape) &&
+           isDense(b, 2, shape) && isDense(sum, 2, shape);
   const float *x = a->aligned, *y = b->aligned;
   float *out = sum->aligned;
   for (int i = 0; i < 6; ++i)
@@ -58,12 +64,13 @@ void weft_entry_add(void **args, const weft_collective_table_t *collectives) {
 }
 
 /* y = x * s: x a 2x3xf32 input, s an f32 scalar weight (rank 0). */
-void weft_entry_scale(void **args, const weft_collective_table_t *collectives) {
+void weft_entry_scale(void **args, const weft_collective_table_t *collectives,
+                      const weft_device_table_t *device) {
   static const int64_t shape[] = {2, 3};
   const MemRef *x = args[0], *s = args[1];
   MemRef *y = args[2];
-  int ok = !collectives && isDense(x, 2, shape) && isDense(s, 0, shape) &&
-           isDense(y, 2, shape);
+  int ok = !collectives && !device && isDense(x, 2, shape) &&
+           isDense(s, 0, shape) && isDense(y, 2, shape);
   const float *in = x->aligned;
   float factor = *(const float *)s->aligned;
   float *out = y->aligned;
@@ -74,12 +81,13 @@ void weft_entry_scale(void **args, const weft_collective_table_t *collectives) {
 /* out[0, t, :] = table[ids[0, t], :]: ids a 1x4xi32 input (index_bound 8),
  * table an 8x2xf32 weight, out 1x4x2xf32. The runtime checks the bound, so
  * this trusts the ids as compiled code does. */
-void weft_entry_embed(void **args, const weft_collective_table_t *collectives) {
+void weft_entry_embed(void **args, const weft_collective_table_t *collectives,
+                      const weft_device_table_t *device) {
   static const int64_t idsShape[] = {1, 4}, tableShape[] = {8, 2},
                        outShape[] = {1, 4, 2};
   const MemRef *ids = args[0], *table = args[1];
   MemRef *out = args[2];
-  int ok = !collectives && isDense(ids, 2, idsShape) &&
+  int ok = !collectives && !device && isDense(ids, 2, idsShape) &&
            isDense(table, 2, tableShape) && isDense(out, 3, outShape);
   const int32_t *index = ids->aligned;
   const float *rows = table->aligned;
@@ -91,12 +99,15 @@ void weft_entry_embed(void **args, const weft_collective_table_t *collectives) {
 
 /* count = the number of elements of x (an i64 scalar result) for an
  * f64 input of shape 0x3: exercises empty tensors and i64/f64 types. */
-void weft_entry_count(void **args, const weft_collective_table_t *collectives) {
+void weft_entry_count(void **args, const weft_collective_table_t *collectives,
+                      const weft_device_table_t *device) {
   static const int64_t shape[] = {0, 3};
   const MemRef *x = args[0];
   MemRef *count = args[1];
-  int ok = !collectives && isDense(x, 2, shape) && isDense(count, 0, shape);
-  *(int64_t *)count->aligned = ok ? x->sizesAndStrides[0] * x->sizesAndStrides[1] : -1;
+  int ok = !collectives && !device && isDense(x, 2, shape) &&
+           isDense(count, 0, shape);
+  *(int64_t *)count->aligned =
+      ok ? x->sizesAndStrides[0] * x->sizesAndStrides[1] : -1;
 }
 
 /*===-- The partitioned module
@@ -138,11 +149,12 @@ static void fillNan(float *data, int64_t count) {
  * axis 0: equal to the weight only if every device was given its own
  * slice. */
 void weft_entry_regather(void **args,
-                         const weft_collective_table_t *collectives) {
+                         const weft_collective_table_t *collectives,
+                         const weft_device_table_t *device) {
   const MemRef *w = args[0];
   MemRef *whole = args[1];
   const weft_collective_table_t *t = collectives;
-  int ok = tableOk(t);
+  int ok = tableOk(t) && !device;
   int64_t rows = ok ? 2 * t->mesh_shape[0] : 0, cols = ok ? 3 * columns(t) : 0;
   const int64_t local[] = {2, 3}, wide[] = {2, cols}, full[] = {rows, cols};
   ok = ok && isDense(w, 2, local) && isDense(whole, 2, full);
@@ -167,13 +179,14 @@ void weft_entry_regather(void **args,
 
 /* sum = the sum over every device of its slice of x: x an f32 input split
  * like regather's w, sum f32 [2, 3]. An all_reduce over all mesh axes. */
-void weft_entry_allsum(void **args,
-                       const weft_collective_table_t *collectives) {
+void weft_entry_allsum(void **args, const weft_collective_table_t *collectives,
+                       const weft_device_table_t *device) {
   const MemRef *x = args[0];
   MemRef *sum = args[1];
   const weft_collective_table_t *t = collectives;
   const int64_t local[] = {2, 3};
-  int ok = tableOk(t) && isDense(x, 2, local) && isDense(sum, 2, local);
+  int ok =
+      tableOk(t) && !device && isDense(x, 2, local) && isDense(sum, 2, local);
   ok = ok &&
        t->all_reduce(t->communicator, kAxes01, t->mesh_rank, WEFT_REDUCTION_SUM,
                      WEFT_DTYPE_F32, 6, x->aligned, sum->aligned) == 0;
@@ -185,11 +198,12 @@ void weft_entry_allsum(void **args,
  * device's table->coordinates in rank order; ids_whole (i32 [1, 4 S0])
  * gathers ids, an index input (bound 8) whose dimension 1 is split over
  * axis 0, back into one piece. */
-void weft_entry_where(void **args, const weft_collective_table_t *collectives) {
+void weft_entry_where(void **args, const weft_collective_table_t *collectives,
+                      const weft_device_table_t *device) {
   const MemRef *ids = args[0];
   MemRef *coords = args[1], *idsWhole = args[2];
   const weft_collective_table_t *t = collectives;
-  int ok = tableOk(t);
+  int ok = tableOk(t) && !device;
   const int64_t local[] = {1, 4};
   const int64_t one[] = {1, ok ? t->mesh_rank : 0};
   const int64_t all[] = {ok ? t->size : 0, ok ? t->mesh_rank : 0};
@@ -213,15 +227,122 @@ void weft_entry_where(void **args, const weft_collective_table_t *collectives) {
 /* y = x (f32 [2], whole), after an all_reduce over a mesh axis the mesh
  * does not have: the failure travels back through the table's status
  * while the function carries on, as compiled code may. */
-void weft_entry_bad(void **args, const weft_collective_table_t *collectives) {
+void weft_entry_bad(void **args, const weft_collective_table_t *collectives,
+                    const weft_device_table_t *device) {
   const MemRef *x = args[0];
   MemRef *y = args[1];
   const weft_collective_table_t *t = collectives;
-  if (tableOk(t)) {
+  if (tableOk(t) && !device) {
     const int64_t missing[] = {t->mesh_rank};
     float scratch[2];
     t->all_reduce(t->communicator, missing, 1, WEFT_REDUCTION_SUM,
                   WEFT_DTYPE_F32, 2, x->aligned, scratch);
   }
   memcpy(y->aligned, x->aligned, 2 * sizeof(float));
+}
+
+/*===-- The CUDA module ---------------------------------------------------===*/
+
+/* The device table as promised: this version and size, every entry. */
+static int deviceOk(const weft_device_table_t *d) {
+  return d && d->version == WEFT_DEVICE_TABLE_VERSION &&
+         d->struct_size == sizeof(*d) && d->device && d->launch &&
+         d->allocate && d->deallocate;
+}
+
+/* Launches `kernel` (a, b, c, n) over n elements, as compiled code passes
+ * parameters (buffers as their addresses, n as a 64-bit integer), in
+ * blocks of 4 threads along x. */
+static int32_t launch(const weft_device_table_t *d, int64_t kernel,
+                      const int64_t *grid, const void *a, const void *b,
+                      void *c, int64_t n) {
+  uint64_t pa = (uintptr_t)a, pb = (uintptr_t)b, pc = (uintptr_t)c;
+  void *params[] = {&pa, &pb, &pc, &n};
+  const int64_t block[] = {4, 1, 1};
+  return d->launch(d->device, kernel, grid, block, 0, params);
+}
+
+static const int64_t kGrid2[] = {2, 1, 1};
+
+/* y = s * x + b on a CUDA device: x and b 2x3xf32 inputs, s an f32
+ * scalar weight, y 2x3xf32. As compiled code does: kernel 0
+ * (weft_test_scale) writes s * x into a temporary allocated through the
+ * device table, kernel 1 (weft_test_add) adds b into y, and the temporary
+ * is deallocated; failures are the runtime's to report. Device memory is
+ * never touched here: when a descriptor is wrong nothing is launched and
+ * y keeps what the device memory held. */
+void weft_entry_scale_add(void **args,
+                          const weft_collective_table_t *collectives,
+                          const weft_device_table_t *device) {
+  static const int64_t shape[] = {2, 3};
+  const MemRef *x = args[0], *s = args[1], *b = args[2];
+  MemRef *y = args[3];
+  if (collectives || !deviceOk(device) || !isDense(x, 2, shape) ||
+      !isDense(s, 0, shape) || !isDense(b, 2, shape) || !isDense(y, 2, shape))
+    return;
+  void *t = NULL;
+  device->allocate(device->device, 6 * sizeof(float), &t);
+  launch(device, 0, kGrid2, x->aligned, s->aligned, t, 6);
+  launch(device, 1, kGrid2, t, b->aligned, y->aligned, 6);
+  device->deallocate(device->device, t);
+}
+
+/* Misuses of the device table, each of a function x: f32 [2] -> y: f32
+ * [2] whose y = x + x is launched after the misuse (and must not run). */
+void weft_entry_bad_kernel(void **args,
+                           const weft_collective_table_t *collectives,
+                           const weft_device_table_t *device) {
+  const MemRef *x = args[0];
+  MemRef *y = args[1];
+  (void)collectives;
+  launch(device, 2, kGrid2, x->aligned, x->aligned, y->aligned, 2);
+  launch(device, 1, kGrid2, x->aligned, x->aligned, y->aligned, 2);
+}
+
+void weft_entry_bad_grid(void **args,
+                         const weft_collective_table_t *collectives,
+                         const weft_device_table_t *device) {
+  static const int64_t huge[] = {1, (int64_t)1 << 32, 1};
+  const MemRef *x = args[0];
+  MemRef *y = args[1];
+  (void)collectives;
+  launch(device, 0, huge, x->aligned, x->aligned, y->aligned, 2);
+  launch(device, 1, kGrid2, x->aligned, x->aligned, y->aligned, 2);
+}
+
+/* Deallocates an argument's buffer, which allocate did not return, and
+ * never deallocates its temporary: the runtime frees it. */
+void weft_entry_bad_free(void **args,
+                         const weft_collective_table_t *collectives,
+                         const weft_device_table_t *device) {
+  const MemRef *x = args[0];
+  MemRef *y = args[1];
+  (void)collectives;
+  void *t = NULL;
+  device->allocate(device->device, 64, &t);
+  device->deallocate(device->device, x->aligned);
+  launch(device, 1, kGrid2, x->aligned, x->aligned, y->aligned, 2);
+}
+
+/* sum = the all_reduce over mesh axis 0 of x + x: x and sum f32 [2, 3],
+ * on a mesh (testCudaManifest with its mesh replaced). Kernel 1
+ * (weft_test_add) writes x + x into a temporary, which the collective
+ * reads: the runtime must order the collective after the kernel. Without
+ * a collective table nothing runs. */
+void weft_entry_allsum_device(void **args,
+                              const weft_collective_table_t *collectives,
+                              const weft_device_table_t *device) {
+  static const int64_t shape[] = {2, 3};
+  const MemRef *x = args[0];
+  MemRef *sum = args[1];
+  const weft_collective_table_t *t = collectives;
+  if (!tableOk(t) || !deviceOk(device) || !isDense(x, 2, shape) ||
+      !isDense(sum, 2, shape))
+    return;
+  void *twice = NULL;
+  device->allocate(device->device, 6 * sizeof(float), &twice);
+  launch(device, 1, kGrid2, x->aligned, x->aligned, twice, 6);
+  t->all_reduce(t->communicator, kAxis0, 1, WEFT_REDUCTION_SUM, WEFT_DTYPE_F32,
+                6, twice, sum->aligned);
+  device->deallocate(device->device, twice);
 }

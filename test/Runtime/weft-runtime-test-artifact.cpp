@@ -20,6 +20,12 @@
 //   sharded-M-ids.npy         where's ids, [[k * 3 mod 8]], 1 x 4 S0
 //   sharded-M-bad_ids.npy     ids with element [0, 4 S0 - 2] = 9, in the
 //                             last slice
+// and the CUDA test module (scale_add, bad_kernel, bad_grid, bad_free;
+// see RuntimeTestSupport.h), whose kernels are the fake CUDA driver's
+// built-in ones (FakeCudaDriver.h):
+//   cuda.weft                 for sm_90, the fake device's chip (cubin)
+//   cuda-sm80.weft            for sm_80 (the fake device JITs its PTX)
+//   cuda-no-ptx.weft          without its ptx section
 //
 //===----------------------------------------------------------------------===//
 
@@ -104,6 +110,9 @@ int main(int argc, char **argv) {
     return 1;
   }
   writeTestArtifact(dir + "/test.weft");
+  writeTestCudaArtifact(dir + "/cuda.weft");
+  writeTestCudaArtifact(dir + "/cuda-sm80.weft", testCudaManifest("sm_80"));
+  writeTestCudaArtifact(dir + "/cuda-no-ptx.weft", testCudaManifest(), "ptx");
   std::string weights = testWeights();
   writeFile(dir + "/weights.safetensors", weights);
   writeFile(dir + "/truncated.safetensors",

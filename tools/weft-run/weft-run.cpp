@@ -6,6 +6,10 @@
 // printed, written to .npy and compared with expected outputs. It uses only
 // the runtime's C API (weft/runtime.h, weft/collectives.h).
 //
+// A module compiled for target cuda runs on a CUDA device (--device=cuda):
+// the runtime copies the host tensors in and the results out, and times
+// the function with CUDA events.
+//
 // A module compiled for a mesh runs as one process per device under mpirun:
 // each rank reads only its slice of every weight, cuts its slice of every
 // input, and runs the function on a communicator over the mesh; rank 0
@@ -16,6 +20,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "weft/collectives.h"
+#include "weft/cuda.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -41,7 +46,12 @@ const char *const kHelp = R"(OVERVIEW: weft-run - runs a function of a .weft art
 USAGE: weft-run --module=model.weft [options]
 
   --module=PATH             the artifact written by weft-compile (required)
-  --device=cpu              where to run; only 'cpu' in this build (default)
+  --device=DEVICE           where to run, as the artifact's target says:
+                              cpu       the host (default; target cpu)
+                              cuda      CUDA device 0 (target cuda; on a
+                                        mesh, the rank's local rank on its
+                                        node modulo the device count)
+                              cuda:N    CUDA device N
   --function=NAME           the function to run; may be omitted when the
                             artifact has exactly one
   --input=VALUE             one per input-role argument, in manifest order:
@@ -71,13 +81,15 @@ USAGE: weft-run --module=model.weft [options]
                             matches NaN, infinities match themselves, and
                             integer results must be equal
   --repeat=N                runs the function N times and reports the mean
-                            and minimum time per run (default 1)
+                            and minimum time per run (default 1): wall time
+                            on the host, device time between CUDA events on
+                            a GPU (copies excluded)
   --print_max_element_count=N
                             prints the first N elements of each result
                             (default 8; 0 prints only the types)
   --collectives=BACKEND     for a module compiled for a mesh: auto (default:
-                            mpi under mpirun, else single), single, mpi or
-                            nccl
+                            nccl on a GPU, else mpi under mpirun, else
+                            single), single, mpi or nccl
   --collective_timeout_s=S  seconds a collective waits for the other ranks
                             before failing (default 0: $WEFT_COLLECTIVE_
                             TIMEOUT_S, else 300)
@@ -87,6 +99,14 @@ Results print as "result[0] 'logits': 1x16x512xf32" followed by their first
 elements. Expected outputs may be of another float type than the result
 (.npy has no bf16, so bf16 results compare with f16/f32 files); the
 threshold is the result type's.
+
+CUDA: with --device=cuda the run first prints the device,
+    device: NVIDIA H100 80GB HBM3 (sm_90)
+then how its kernels were loaded: "kernels: cubin", or the PTX, which the
+driver JIT-compiles, when the artifact was compiled for another chip. The
+time is the device's, between CUDA events around the function:
+    time: mean X ms, min Y ms per run (device, N runs)
+The CUDA driver is libcuda.so.1, or the library $WEFT_CUDA_DRIVER names.
 
 MESHES: a module compiled for a mesh of N devices runs as N processes,
   mpirun -np N weft-run ..., one per device (rank r holds the device at the
@@ -104,6 +124,8 @@ EXAMPLES:
       --input=2x3xf32=1 --expected_output="2x3xf32=[2 3 4][5 6 7]"
   weft-run --module=gpt2.weft --weights=model.safetensors \
       --input=@ids.npy --output=@logits.npy --repeat=10
+  weft-run --module=gpt2-sm90.weft --device=cuda --weights=model.safetensors \
+      --input=@ids.npy --expected_output=@logits.npy --repeat=10
   mpirun -np 4 weft-run --module=gpt2-2x2.weft --weights=model.safetensors \
       --input=@ids.npy --expected_output=@logits.npy
 
@@ -114,11 +136,17 @@ EXIT CODES: 0 success, 1 error or mismatch, 2 usage error.
 // Errors and C API ownership
 //===----------------------------------------------------------------------===//
 
-/// An error message; empty means success.
+/// An error message; empty means success. A usage error (exit code 2)
+/// says so.
 class [[nodiscard]] Error {
 public:
   Error() = default;
   explicit Error(std::string message) : text(std::move(message)) {}
+  static Error usage(std::string message) {
+    Error e(std::move(message));
+    e.isUsage = true;
+    return e;
+  }
   /// Takes ownership of a runtime status.
   static Error from(weft_status_t status) {
     if (!status)
@@ -129,9 +157,11 @@ public:
   }
   explicit operator bool() const { return !text.empty(); }
   const std::string &message() const { return text; }
+  bool usageError() const { return isUsage; }
 
 private:
   std::string text;
+  bool isUsage = false;
 };
 
 #define RETURN_IF_ERROR(expr)                                                  \
@@ -146,11 +176,15 @@ struct TensorDeleter {
 struct ModuleDeleter {
   void operator()(weft_module_t *m) const { weft_module_close(m); }
 };
+struct CudaDeviceDeleter {
+  void operator()(weft_cuda_device_t *d) const { weft_cuda_device_close(d); }
+};
 struct SafetensorsDeleter {
   void operator()(weft_safetensors_t *f) const { weft_safetensors_close(f); }
 };
 using Tensor = std::unique_ptr<weft_tensor_t, TensorDeleter>;
 using Module = std::unique_ptr<weft_module_t, ModuleDeleter>;
+using CudaDevice = std::unique_ptr<weft_cuda_device_t, CudaDeviceDeleter>;
 using Safetensors = std::unique_ptr<weft_safetensors_t, SafetensorsDeleter>;
 
 std::string quote(std::string_view s) { return "'" + std::string(s) + "'"; }
@@ -190,6 +224,8 @@ struct Options {
   bool help = false;
   std::string module;
   std::string device = "cpu";
+  bool cuda = false;        // --device=cuda or cuda:N.
+  int32_t cudaOrdinal = -1; // N; -1 for the default.
   std::string function;
   std::vector<std::string> inputs;
   std::vector<std::string> weights;
@@ -282,6 +318,23 @@ std::vector<Flag> flagsOf(Options &options) {
   };
 }
 
+/// "cpu", "cuda" or "cuda:N".
+Error parseDevice(Options &options) {
+  const std::string &device = options.device;
+  options.cuda = device.compare(0, 4, "cuda") == 0;
+  if (device == "cpu" || device == "cuda")
+    return Error();
+  int64_t ordinal = -1;
+  if (options.cuda && device[4] == ':' &&
+      !parseCount("device", device.substr(5), 0, ordinal) &&
+      ordinal <= INT32_MAX) {
+    options.cudaOrdinal = static_cast<int32_t>(ordinal);
+    return Error();
+  }
+  return Error("unknown device " + quote(device) +
+               " (expected 'cpu', 'cuda' or 'cuda:N')");
+}
+
 /// Parses argv. Every message is a usage error.
 Error parseFlags(int argc, char **argv, Options &options) {
   std::vector<Flag> flags = flagsOf(options);
@@ -309,10 +362,7 @@ Error parseFlags(int argc, char **argv, Options &options) {
     return Error();
   if (options.module.empty())
     return Error("--module=FILE.weft is required");
-  if (options.device != "cpu" && options.device != "cuda")
-    return Error("unknown device " + quote(options.device) +
-                 " (expected 'cpu' or 'cuda')");
-  return Error();
+  return parseDevice(options);
 }
 
 //===----------------------------------------------------------------------===//
@@ -336,8 +386,9 @@ Error loadTensor(const std::string &value, Tensor &out) {
 }
 
 /// Where this process runs the function: alone (no communicator), or as
-/// one device of the module's mesh.
+/// one device of the module's mesh; on the host, or on a CUDA device.
 struct Device {
+  weft_cuda_device_t *cuda = nullptr; // --device=cuda.
   weft_communicator_t *communicator = nullptr;
   int64_t rank = 0;
   int64_t size = 1;
@@ -353,12 +404,41 @@ struct CommunicatorDeleter {
 };
 using Communicator = std::unique_ptr<weft_communicator_t, CommunicatorDeleter>;
 
-/// A communicator over the module's mesh, of the --collectives back end.
+/// The CUDA device of --device=cuda:N; for --device=cuda, device 0, or on
+/// a mesh the rank's local rank on its node modulo the device count (the
+/// NCCL back end's choice), so that the ranks of a node share its GPUs.
+Error openCudaDevice(const Options &options, bool mesh, CudaDevice &out) {
+  int32_t ordinal = std::max(options.cudaOrdinal, 0);
+  const char *localRank = nullptr;
+  for (const char *name :
+       {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"})
+    if (!localRank)
+      localRank = std::getenv(name);
+  if (options.cudaOrdinal < 0 && mesh && localRank) {
+    int32_t count = 0;
+    RETURN_IF_ERROR(Error::from(weft_cuda_device_count(&count)));
+    if (count > 0)
+      ordinal =
+          static_cast<int32_t>(std::strtol(localRank, nullptr, 10) % count);
+  }
+  weft_cuda_device_t *device = nullptr;
+  RETURN_IF_ERROR(Error::from(weft_cuda_device_open(ordinal, &device)));
+  out.reset(device);
+  return Error();
+}
+
+/// A communicator over the module's mesh, of the --collectives back end
+/// (auto: nccl on a CUDA device).
 Error joinMesh(weft_module_t *module, const Options &options,
                Communicator &communicator, Device &device) {
   weft_communicator_options_t settings;
   weft_communicator_options_initialize(&settings);
   settings.backend = options.collectives;
+  if (device.cuda) {
+    if (settings.backend == WEFT_COLLECTIVE_BACKEND_AUTO)
+      settings.backend = WEFT_COLLECTIVE_BACKEND_NCCL;
+    settings.device_ordinal = weft_cuda_device_ordinal(device.cuda);
+  }
   settings.mesh_rank = weft_module_mesh_rank(module);
   settings.mesh_shape = weft_module_mesh_shape(module);
   settings.timeout_s = options.collectiveTimeout;
@@ -779,8 +859,9 @@ bool checkExpected(const Options &options, const Call &call,
 // Driver
 //===----------------------------------------------------------------------===//
 
-/// Runs the function `repeat` times, timing each run. On a mesh, `total`
-/// and `best` are the slowest rank's (an all_reduce max over the mesh).
+/// Runs the function `repeat` times, timing each run: wall time on the
+/// host, the runtime's CUDA event time on a device. On a mesh, `total` and
+/// `best` are the slowest rank's (an all_reduce max over the mesh).
 Error invoke(const Device &device, Call &call, int64_t repeat, double &total,
              double &best) {
   std::vector<weft_tensor_t *> args, results;
@@ -791,14 +872,22 @@ Error invoke(const Device &device, Call &call, int64_t repeat, double &total,
   total = 0;
   best = INFINITY;
   for (int64_t i = 0; i < repeat; ++i) {
-    auto start = std::chrono::steady_clock::now();
-    RETURN_IF_ERROR(Error::from(weft_module_invoke_on(
-        call.module, call.function, device.communicator, args.data(),
-        args.size(), results.data(), results.size())));
-    std::chrono::duration<double, std::milli> elapsed =
-        std::chrono::steady_clock::now() - start;
-    total += elapsed.count();
-    best = std::min(best, elapsed.count());
+    double ms = 0;
+    if (device.cuda) {
+      RETURN_IF_ERROR(Error::from(weft_module_invoke_on_device(
+          call.module, call.function, device.cuda, device.communicator,
+          args.data(), args.size(), results.data(), results.size(), &ms)));
+    } else {
+      auto start = std::chrono::steady_clock::now();
+      RETURN_IF_ERROR(Error::from(weft_module_invoke_on(
+          call.module, call.function, device.communicator, args.data(),
+          args.size(), results.data(), results.size())));
+      ms = std::chrono::duration<double, std::milli>(
+               std::chrono::steady_clock::now() - start)
+               .count();
+    }
+    total += ms;
+    best = std::min(best, ms);
   }
   if (!device.communicator)
     return Error();
@@ -815,13 +904,37 @@ Error invoke(const Device &device, Call &call, int64_t repeat, double &total,
   return Error();
 }
 
-void printTime(double total, double best, int64_t repeat) {
+void printTime(double total, double best, int64_t repeat, bool onDevice) {
   // Significant digits, not decimals: small functions run in microseconds.
+  const char *clock = onDevice ? "device, " : "";
   if (repeat == 1)
-    std::printf("time: %.4g ms\n", total);
+    std::printf("time: %.4g ms%s\n", total, onDevice ? " (device)" : "");
   else
-    std::printf("time: mean %.4g ms, min %.4g ms per run (%" PRId64 " runs)\n",
-                total / static_cast<double>(repeat), best, repeat);
+    std::printf("time: mean %.4g ms, min %.4g ms per run (%s%" PRId64
+                " runs)\n",
+                total / static_cast<double>(repeat), best, clock, repeat);
+}
+
+/// "device: NVIDIA H100 80GB HBM3 (sm_90)".
+void printCudaDevice(const weft_cuda_device_t *device) {
+  int32_t major = 0, minor = 0;
+  weft_cuda_device_compute_capability(device, &major, &minor);
+  std::printf("device: %s (sm_%d)\n", weft_cuda_device_name(device),
+              major * 10 + minor);
+}
+
+/// How the runtime loaded the module's kernels on the device, once the
+/// function has run there (nothing for a module without kernels).
+void printKernels(const weft_module_t *module,
+                  const weft_cuda_device_t *device) {
+  const char *image = weft_module_device_image(module, device);
+  if (!image)
+    return;
+  if (std::string_view(image) == "cubin")
+    std::printf("kernels: cubin\n");
+  else
+    std::printf("kernels: PTX, JIT-compiled by the driver (the artifact's "
+                "cubin is for another chip)\n");
 }
 
 /// Binds, runs and reports the selected function, on this device of the
@@ -833,6 +946,8 @@ Error runFunction(const Options &options, const Device &device, Call &call,
   std::vector<Tensor> expected;
   if (device.leader())
     RETURN_IF_ERROR(loadExpected(options, call, expected));
+  if (device.cuda && device.leader())
+    printCudaDevice(device.cuda);
   RETURN_IF_ERROR(bindInputs(options, device, call));
   RETURN_IF_ERROR(bindWeights(options, device, call));
   RETURN_IF_ERROR(allocateResults(call));
@@ -841,31 +956,48 @@ Error runFunction(const Options &options, const Device &device, Call &call,
   RETURN_IF_ERROR(invoke(device, call, options.repeat, total, best));
   if (!device.leader())
     return Error();
+  if (device.cuda)
+    printKernels(call.module, device.cuda);
   std::printf("EXEC @%s\n", call.functionName.c_str());
   printResults(call, options.printMax);
-  printTime(total, best, options.repeat);
+  printTime(total, best, options.repeat, device.cuda != nullptr);
   RETURN_IF_ERROR(writeOutputs(options, call));
   mismatch = !checkExpected(options, call, expected);
   return Error();
 }
 
+/// Fails, as a usage error, unless --device suits the artifact's target.
+Error checkTarget(const Options &options, const weft_module_t *module) {
+  std::string_view target = weft_module_target(module);
+  if (target == (options.cuda ? "cuda" : "cpu"))
+    return Error();
+  return Error::usage("artifact " + quote(options.module) +
+                      " was compiled for target " + quote(target) +
+                      "; run it with --device=" +
+                      (target == "cuda" ? "cuda (or cuda:N)" : "cpu") +
+                      ", not --device=" + options.device);
+}
+
 /// Everything after flag parsing. Sets `mismatch` when outputs differ.
 Error run(const Options &options, bool &mismatch) {
-  // Device code for CUDA targets is not loaded by this runtime yet.
-  if (options.device != "cpu")
-    return Error("device " + quote(options.device) +
-                 " is not supported by this build of weft-run (it runs on "
-                 "'cpu')");
+  // Closed after the module, which keeps its kernels loaded on it.
+  CudaDevice cuda;
   weft_module_t *raw = nullptr;
   RETURN_IF_ERROR(Error::from(weft_module_open(options.module.c_str(), &raw)));
   Module module(raw);
+  RETURN_IF_ERROR(checkTarget(options, module.get()));
   Call call;
   RETURN_IF_ERROR(selectFunction(module.get(), options, call));
-  if (weft_module_mesh_rank(module.get()) == 0)
-    return runFunction(options, Device(), call, mismatch);
+  const bool mesh = weft_module_mesh_rank(module.get()) > 0;
+  Device device;
+  if (options.cuda) {
+    RETURN_IF_ERROR(openCudaDevice(options, mesh, cuda));
+    device.cuda = cuda.get();
+  }
+  if (!mesh)
+    return runFunction(options, device, call, mismatch);
 
   Communicator communicator;
-  Device device;
   RETURN_IF_ERROR(joinMesh(module.get(), options, communicator, device));
   Error e = runFunction(options, device, call, mismatch);
   if (e) {
@@ -896,8 +1028,9 @@ int main(int argc, char **argv) {
   bool mismatch = false;
   if (Error e = run(options, mismatch)) {
     std::fflush(stdout);
-    std::fprintf(stderr, "weft-run: error: %s\n", e.message().c_str());
-    return kExitFailure;
+    std::fprintf(stderr, "weft-run: error: %s%s\n", e.message().c_str(),
+                 e.usageError() ? " (see --help)" : "");
+    return e.usageError() ? kExitUsage : kExitFailure;
   }
   return mismatch ? kExitFailure : 0;
 }

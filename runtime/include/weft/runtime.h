@@ -1,7 +1,8 @@
 /*===- weft/runtime.h - Weft runtime C API ---------------------------------===
  *
  * Loads artifacts written by weft-compile and runs their entry functions on
- * host tensors. Plain C, no MLIR or LLVM dependency.
+ * host tensors: on the host for target cpu, on a CUDA device (weft/cuda.h)
+ * for target cuda. Plain C, no MLIR or LLVM dependency.
  *
  * Errors: every fallible call returns a weft_status_t. NULL means success;
  * anything else owns a message (what failed, the file or tensor it concerns,
@@ -20,7 +21,10 @@
  * module between calls, so concurrent invokes on distinct tensors are safe
  * when the entry functions are reentrant, as weft-compile's are.
  * weft_module_invoke_on uses its communicator, which one thread at a time
- * may use (weft/collectives.h).
+ * may use (weft/collectives.h). weft_module_invoke_on_device caches the
+ * kernels it loads on each device in the module, under a lock; concurrent
+ * calls on one module and device are otherwise independent (a stream and
+ * buffers of their own).
  *
  * Meshes: a module compiled for a mesh of devices (SPMD-partitioned) runs
  * as one process per device, each calling weft_module_invoke_on with a
@@ -155,6 +159,8 @@ uint64_t weft_safetensors_bytes_read(const weft_safetensors_t *file);
 typedef struct weft_module weft_module_t;
 /* weft_communicator_t of weft/collectives.h. */
 struct weft_communicator;
+/* weft_cuda_device_t of weft/cuda.h. */
+struct weft_cuda_device;
 
 typedef enum weft_role {
   WEFT_ROLE_INPUT = 0,
@@ -178,7 +184,9 @@ typedef struct weft_value_info {
 } weft_value_info_t;
 
 /* Opens a .weft artifact, validates its container and manifest, and loads
- * its host code. */
+ * its host code. Targets "cpu" and "cuda"; a cuda module with kernels must
+ * have the ptx and cubin sections (kept in the module, loaded on a device
+ * by its first call there). */
 weft_status_t weft_module_open(const char *path, weft_module_t **module);
 void weft_module_close(weft_module_t *module);
 const char *weft_module_target(const weft_module_t *module);
@@ -216,11 +224,13 @@ weft_status_t weft_function_argument_slice(const weft_module_t *module,
                                            const int64_t *coordinates,
                                            int64_t *offsets);
 
-/* Runs function `fn`. `args` and `results` are in manifest order; results
- * are caller-allocated and overwritten. Checks every tensor's dtype and shape
- * against the manifest, that no result is also an argument or another
- * result, and every index input against its bound first, and names the
- * first one that differs; nothing runs when a check fails. A module with a
+/* Runs function `fn` of a module compiled for target "cpu" (one compiled
+ * for "cuda" is refused: see weft_module_invoke_on_device). `args` and
+ * `results` are in manifest order; results are caller-allocated and
+ * overwritten. Checks every tensor's dtype and shape against the manifest,
+ * that no result is also an argument or another result, and every index
+ * input against its bound first, and names the first one that differs;
+ * nothing runs when a check fails. A module with a
  * mesh of one device runs here too (on a single-rank communicator of its
  * own); one with more devices fails, saying to use weft_module_invoke_on. */
 weft_status_t weft_module_invoke(weft_module_t *module, size_t fn,
@@ -244,6 +254,46 @@ weft_status_t weft_module_invoke_on(weft_module_t *module, size_t fn,
                                     weft_tensor_t *const *args, size_t num_args,
                                     weft_tensor_t *const *results,
                                     size_t num_results);
+
+/* Runs function `fn` of a module compiled for target "cuda" on `device`
+ * (weft/cuda.h); a module compiled for "cpu" is refused (call
+ * weft_module_invoke). `args` and `results` are host tensors, checked
+ * first as weft_module_invoke checks them (local shapes on a mesh).
+ *
+ * The first call on a device loads the module's kernels there and keeps
+ * them in the module: the cubin when the device's compute capability is
+ * the manifest's chip (sm_90: 9.0), else the PTX, JIT-compiled by the
+ * driver (weft_module_device_image says which). Each call then runs on a
+ * stream of its own: the arguments are copied into device buffers, the
+ * entry launches its kernels and allocates its temporaries through the
+ * device table (freed once the stream has finished), and after the
+ * stream has finished the results are copied back. The first failure of a
+ * launch or allocation, or of the stream, fails the call, prefixed
+ * "function 'NAME': "; device memory of the call is freed on every path.
+ *
+ * `communicator`: NULL for a module without a mesh; else one over the
+ * module's mesh with the NCCL back end (device buffers) on this device,
+ * as for weft_module_invoke_on (on a one-device mesh NULL creates one).
+ * Each collective of the entry first waits for the call's stream, whose
+ * kernels compute its input. `out_device_ms`, when not NULL, receives the
+ * device time of the entry (between CUDA events recorded around it,
+ * copies excluded).
+ *
+ * Ownership: `device` and `communicator` are borrowed; the device must
+ * stay open until the module is closed (its kernels stay loaded on it
+ * until then). */
+weft_status_t weft_module_invoke_on_device(
+    weft_module_t *module, size_t fn, struct weft_cuda_device *device,
+    struct weft_communicator *communicator, weft_tensor_t *const *args,
+    size_t num_args, weft_tensor_t *const *results, size_t num_results,
+    double *out_device_ms);
+
+/* How the module's kernels were loaded on `device`: "cubin" (the
+ * artifact's cubin, assembled for the device's architecture) or "ptx"
+ * (JIT-compiled from the PTX for another one); NULL before a call on that
+ * device has loaded them, and for a module without kernels. Thread-safe. */
+const char *weft_module_device_image(const weft_module_t *module,
+                                     const struct weft_cuda_device *device);
 
 #ifdef __cplusplus
 }
