@@ -65,7 +65,9 @@ USAGE: weft-run --module=model.weft [options]
                             argument by name; repeat for sharded checkpoints
                             (each name is looked up in the files in order)
   --output=@FILE.npy        writes a result; one flag per result in result
-                            order, an empty value (--output=) skips one
+                            order, an empty value (--output=) skips one;
+                            bf16 results are written as f32 (exactly: .npy
+                            has no bf16)
   --expected_output=VALUE   the expected value of a result (@file.npy or a
                             literal), one per result in order, empty skips;
                             weft-run prints SUCCESS or the first mismatch and
@@ -721,13 +723,31 @@ void printResults(const Call &call, int64_t printMax) {
   }
 }
 
+/// .npy has no bf16: such a result is written as f32, which holds every
+/// bf16 value exactly.
+Error widenBf16(const weft_tensor_t *t, Tensor &out) {
+  weft_tensor_t *wide = nullptr;
+  RETURN_IF_ERROR(Error::from(weft_tensor_create(
+      WEFT_DTYPE_F32, weft_tensor_rank(t), weft_tensor_shape(t), &wide)));
+  out.reset(wide);
+  auto *data = static_cast<float *>(weft_tensor_data(wide));
+  for (int64_t i = 0, n = weft_tensor_num_elements(t); i < n; ++i)
+    data[i] = static_cast<float>(weft_tensor_element_f64(t, i));
+  return Error();
+}
+
 Error writeOutputs(const Options &options, const Call &call) {
   for (size_t r = 0; r < options.outputs.size(); ++r) {
     const std::string &value = options.outputs[r];
     if (value.empty())
       continue;
-    Error e = Error::from(weft_tensor_write_npy(call.resultTensors[r].get(),
-                                                value.c_str() + 1));
+    const weft_tensor_t *result = call.resultTensors[r].get();
+    Tensor wide;
+    if (weft_tensor_dtype(result) == WEFT_DTYPE_BF16) {
+      RETURN_IF_ERROR(widenBf16(result, wide));
+      result = wide.get();
+    }
+    Error e = Error::from(weft_tensor_write_npy(result, value.c_str() + 1));
     if (e)
       return Error("result " + quote(call.results[r].name) + ": " +
                    e.message());
