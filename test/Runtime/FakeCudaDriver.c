@@ -580,17 +580,22 @@ CUresult cuStreamCreate(void **stream, unsigned flags) {
   return leave(CUDA_SUCCESS);
 }
 
-CUresult cuStreamDestroy_v2(void *stream) {
-  ENTER();
+/* Destroys a live stream or event (their objects hold nothing else). */
+static CUresult destroy_plain_object(void *handle, kind_t kind) {
   CUresult r = check_initialized();
   if (r)
-    return leave(r);
-  object_t *s = find_object(stream, STREAM);
-  if (!s)
-    return leave(CUDA_ERROR_INVALID_HANDLE);
-  remove_object(s);
-  free(s);
-  return leave(CUDA_SUCCESS);
+    return r;
+  object_t *o = find_object(handle, kind);
+  if (!o)
+    return CUDA_ERROR_INVALID_HANDLE;
+  remove_object(o);
+  free(o);
+  return CUDA_SUCCESS;
+}
+
+CUresult cuStreamDestroy_v2(void *stream) {
+  ENTER();
+  return leave(destroy_plain_object(stream, STREAM));
 }
 
 CUresult cuStreamSynchronize(void *stream) {
@@ -615,15 +620,7 @@ CUresult cuEventCreate(void **event, unsigned flags) {
 
 CUresult cuEventDestroy_v2(void *event) {
   ENTER();
-  CUresult r = check_initialized();
-  if (r)
-    return leave(r);
-  object_t *e = find_object(event, EVENT);
-  if (!e)
-    return leave(CUDA_ERROR_INVALID_HANDLE);
-  remove_object(e);
-  free(e);
-  return leave(CUDA_SUCCESS);
+  return leave(destroy_plain_object(event, EVENT));
 }
 
 CUresult cuEventRecord(void *event, void *stream) {

@@ -6,6 +6,10 @@
 // inputs are fresh seeded random data, different on every rank, and every
 // rank regenerates the others' inputs from the seed to build the expected
 // result, so nothing in the check goes through the collectives under test.
+// A few all_reduce and reduce_scatter cases of several MiB reach the MPI
+// back end's ring algorithms (CollectiveMpi.cpp) at their default
+// thresholds, in several chunks; the ctest entries that set
+// WEFT_MPI_RING_THRESHOLD_BYTES=0 send every case through them.
 //
 // Tolerances (u: unit roundoff of the type, n: group size <= 4):
 //   * gather, scatter, all_to_all, broadcast, send/recv, max, min and
@@ -387,6 +391,19 @@ public:
       if (groupSize > 1)
         sendRecv();
       tableAllReduce();
+      // Blocks of unequal length for the MPI back end's ring all-reduce.
+      allReduce(WEFT_DTYPE_F16, WEFT_REDUCTION_SUM, /*inPlace=*/true,
+                kOddCount);
+      // Above the ring's default thresholds, in several of its default
+      // chunks with a short last one. Over the whole mesh only, as the
+      // references are costly.
+      if (axes.size() == mesh.size() &&
+          std::is_sorted(axes.begin(), axes.end())) {
+        allReduce(WEFT_DTYPE_F32, WEFT_REDUCTION_SUM, /*inPlace=*/false,
+                  kLargeCount);
+        largeReduceScatter(WEFT_DTYPE_F32, WEFT_REDUCTION_SUM);
+        largeReduceScatter(WEFT_DTYPE_BF16, WEFT_REDUCTION_SUM);
+      }
     }
   }
 
@@ -408,6 +425,13 @@ private:
   /// The tensor shape of the layout cases, before scaling one dim by n.
   static constexpr int64_t kShape[3] = {3, 4, 5};
   static constexpr int64_t kCount = 1000;
+  /// A prime count: all_reduce's blocks differ in length.
+  static constexpr int64_t kOddCount = 10007;
+  /// The large cases: all_reduce's buffer (prime, and over 4 MiB as f32)
+  /// and each device's reduce_scatter block (over 1 MiB as f32, and no
+  /// multiple of it).
+  static constexpr int64_t kLargeCount = 1048583;
+  static constexpr int64_t kLargeBlock = 300007;
 
   /// The group of `list` as the mesh dialect numbers it: row-major over
   /// the listed axes in the order listed.
@@ -543,25 +567,27 @@ private:
     ++passed;
   }
 
-  void allReduce(weft_dtype_t dtype, weft_reduction_t reduction, bool inPlace) {
+  void allReduce(weft_dtype_t dtype, weft_reduction_t reduction, bool inPlace,
+                 int64_t count = kCount) {
     ++caseId;
     std::string what = std::string("all_reduce ") + weft_dtype_name(dtype) +
                        " " + weft_reduction_name(reduction) +
-                       (inPlace ? " in place" : "");
+                       (inPlace ? " in place" : "") +
+                       (count != kCount ? " of " + std::to_string(count) : "");
     Range range = reduction == WEFT_REDUCTION_PROD ? Range::Prod : Range::Sum;
     std::vector<std::vector<unsigned char>> inputs;
     for (int64_t member : members)
-      inputs.push_back(input(member, dtype, kCount, range));
-    std::vector<unsigned char> send = input(rank, dtype, kCount, range);
+      inputs.push_back(input(member, dtype, count, range));
+    std::vector<unsigned char> send = input(rank, dtype, count, range);
     std::vector<unsigned char> recv(send.size(), 0xAB);
     if (inPlace)
       recv = send;
     if (!expectOk(what,
                   weft_communicator_all_reduce(
-                      comm, axes.data(), axes.size(), reduction, dtype, kCount,
+                      comm, axes.data(), axes.size(), reduction, dtype, count,
                       inPlace ? recv.data() : send.data(), recv.data())))
       return;
-    compareReduction(what, dtype, reduction, inputs, recv, kCount,
+    compareReduction(what, dtype, reduction, inputs, recv, count,
                      [](int64_t i) { return i; });
   }
 
@@ -655,6 +681,27 @@ private:
                        index[dim] += myIndex * out[dim];
                        return ravel(index, shape);
                      });
+  }
+
+  /// A flat reduce_scatter of kLargeBlock elements per device.
+  void largeReduceScatter(weft_dtype_t dtype, weft_reduction_t reduction) {
+    ++caseId;
+    std::string what = std::string("reduce_scatter ") + weft_dtype_name(dtype) +
+                       " " + weft_reduction_name(reduction) + " of " +
+                       std::to_string(kLargeBlock) + " per device";
+    Range range = reduction == WEFT_REDUCTION_PROD ? Range::Prod : Range::Sum;
+    const int64_t shape[1] = {kLargeBlock * groupSize};
+    std::vector<unsigned char> send = input(rank, dtype, shape[0], range);
+    std::vector<unsigned char> recv(kLargeBlock * elementSize(dtype), 0xAB);
+    if (!expectOk(what, weft_communicator_reduce_scatter(
+                            comm, axes.data(), axes.size(), reduction, dtype, 1,
+                            shape, 0, send.data(), recv.data())))
+      return;
+    std::vector<std::vector<unsigned char>> inputs;
+    for (int64_t member : members)
+      inputs.push_back(input(member, dtype, shape[0], range));
+    compareReduction(what, dtype, reduction, inputs, recv, kLargeBlock,
+                     [&](int64_t i) { return myIndex * kLargeBlock + i; });
   }
 
   void allToAll(weft_dtype_t dtype, int64_t split, int64_t concat) {
