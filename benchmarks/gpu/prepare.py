@@ -36,7 +36,8 @@ sys.path.insert(0, str(ROOT / "python"))
 TOKENS, WIDTH = 16384, 2048
 SEQUENCES = (512, 1024, 2048, 4096, 8192, 16384)
 HEAD_DIMS = (64, 128)
-MODELS = (("gpt2", "tiny"), ("llama", "tiny"), ("gpt2", "small"))
+MODELS = (("gpt2", "tiny", "f32"), ("llama", "tiny", "f32"), ("gpt2", "small", "f32"),
+          ("gpt2", "tiny", "bf16"), ("llama", "tiny", "f16"))
 
 
 def run(command: list[str]) -> None:
@@ -55,9 +56,10 @@ def attention_graph(batch: int, seq: int, heads: int, dim: int, dtype: str, caus
 
 def prepare_models(out: Path, chip: str) -> None:
     compile_, weft_run = BUILD / "bin" / "weft-compile", BUILD / "bin" / "weft-run"
-    for family, preset in MODELS:
-        model = out / "models" / f"{family}-{preset}"
-        run([sys.executable, "-m", "weft.build", family, "--preset", preset, "--out", str(model)])
+    for family, preset, dtype in MODELS:
+        model = out / "models" / f"{family}-{preset}-{dtype}"
+        run([sys.executable, "-m", "weft.build", family, "--preset", preset, "--dtype", dtype,
+             "--out", str(model)])
         run([str(compile_), str(model / "model.mlir"), "-o", str(model / "model-cpu.weft")])
         run([str(weft_run), f"--module={model / 'model-cpu.weft'}", f"--weights={model / 'weights.safetensors'}",
              f"--input=@{model / 'input_ids.npy'}", f"--output=@{model / 'cpu_logits.npy'}",
