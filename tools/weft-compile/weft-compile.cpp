@@ -74,11 +74,13 @@ cl::opt<bool> parallel("parallel",
                        cl::desc("run parallel loops on all cores (OpenMP)"),
                        cl::init(true), cl::cat(category));
 cl::opt<int64_t> blockQ("attention-block-q",
-                        cl::desc("query rows per attention block"),
-                        cl::init(64), cl::cat(category));
+                        cl::desc("query rows per attention block (default: "
+                                 "64 on the CPU, 32 on CUDA)"),
+                        cl::init(0), cl::cat(category));
 cl::opt<int64_t> blockKv("attention-block-kv",
-                         cl::desc("keys per attention block"), cl::init(64),
-                         cl::cat(category));
+                         cl::desc("keys per attention block (default: 64 on "
+                                  "the CPU, 16 on CUDA)"),
+                         cl::init(0), cl::cat(category));
 cl::opt<std::string>
     meshOption("mesh",
                cl::desc("shard the model automatically over this mesh: a "
@@ -218,13 +220,17 @@ LogicalResult compile(MLIRContext &context, DefaultTimingManager &timing) {
   if (target == "cuda") {
     weft::cuda::CudaPipelineOptions pipeline;
     pipeline.chip = chip;
-    pipeline.attentionBlockQ = blockQ;
-    pipeline.attentionBlockKv = blockKv;
+    if (blockQ)
+      pipeline.attentionBlockQ = blockQ;
+    if (blockKv)
+      pipeline.attentionBlockKv = blockKv;
     weft::cuda::buildCudaPipeline(pm, pipeline);
   } else {
     weft::cpu::CpuPipelineOptions pipeline;
-    pipeline.attentionBlockQ = blockQ;
-    pipeline.attentionBlockKv = blockKv;
+    if (blockQ)
+      pipeline.attentionBlockQ = blockQ;
+    if (blockKv)
+      pipeline.attentionBlockKv = blockKv;
     pipeline.parallel = parallel;
     weft::cpu::buildCpuPipeline(pm, pipeline);
   }

@@ -113,6 +113,182 @@ LogicalResult privatizeAllocations(RewriterBase &rewriter,
   return success();
 }
 
+/// Shared memory a block may use without opting in.
+constexpr int64_t kStaticSharedBytes = 48 * 1024;
+
+/// Whether one block of threads can run `body` together: its loop nests are
+/// linalg ops (each becomes a thread-strided loop followed by a barrier),
+/// nothing else writes memory, and its scratch buffers fit in shared memory
+/// (they are used by linalg ops and copies only, which take any memory
+/// space). Otherwise the body runs in one thread.
+bool canShareTiles(Block &body) {
+  int64_t sharedBytes = 0;
+  WalkResult walk = body.walk<WalkOrder::PreOrder>([&](Operation *op) {
+    if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op))
+      return linalgOp.getNumLoops() == 0 ? WalkResult::interrupt()
+                                         : WalkResult::skip();
+    if (isa<scf::ParallelOp, scf::ForallOp>(op))
+      return WalkResult::interrupt();
+    // A barrier must be reached by every thread: no linalg op under a
+    // condition.
+    if (isa<scf::IfOp, scf::WhileOp, scf::IndexSwitchOp>(op)) {
+      bool guarded = false;
+      op->walk([&](linalg::LinalgOp) { guarded = true; });
+      if (guarded)
+        return WalkResult::interrupt();
+    }
+    if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
+      MemRefType type = alloc.getType();
+      if (!type.hasStaticShape() || !type.getLayout().isIdentity())
+        return WalkResult::interrupt();
+      for (Operation *user : alloc->getUsers())
+        if (!isa<linalg::LinalgOp, memref::CopyOp, memref::DeallocOp>(user))
+          return WalkResult::interrupt();
+      sharedBytes +=
+          type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+      return WalkResult::advance();
+    }
+    if (isa<memref::CopyOp, memref::DeallocOp>(op))
+      return WalkResult::advance();
+    auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+    if (effects && effects.hasEffect<MemoryEffects::Write>())
+      return WalkResult::interrupt();
+    if (!effects && !op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() &&
+        op->getNumRegions() == 0 && !op->hasTrait<OpTrait::IsTerminator>())
+      return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  return !walk.wasInterrupted() && sharedBytes <= kStaticSharedBytes;
+}
+
+/// The trip counts of `parallel`'s dimensions and their product.
+Value getTripCounts(OpBuilder &b, Location loc, scf::ParallelOp parallel,
+                    SmallVectorImpl<Value> &counts) {
+  Value total = arith::ConstantIndexOp::create(b, loc, 1);
+  for (auto [lb, ub, step] :
+       llvm::zip(parallel.getLowerBound(), parallel.getUpperBound(),
+                 parallel.getStep())) {
+    Value span = arith::SubIOp::create(b, loc, ub, lb);
+    Value count = arith::CeilDivUIOp::create(b, loc, span, step);
+    counts.push_back(count);
+    total = arith::MulIOp::create(b, loc, total, count);
+  }
+  return total;
+}
+
+/// `parallel`'s induction values for iteration `linear` of its row-major
+/// linearized space.
+SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value linear,
+                               scf::ParallelOp parallel,
+                               ArrayRef<Value> counts) {
+  SmallVector<Value> ivs(counts.size());
+  Value rest = linear;
+  for (int64_t d = counts.size() - 1; d >= 0; --d) {
+    Value index = rest;
+    if (d > 0) {
+      index = arith::RemUIOp::create(b, loc, rest, counts[d]);
+      rest = arith::DivUIOp::create(b, loc, rest, counts[d]);
+    }
+    ivs[d] = arith::AddIOp::create(
+        b, loc, parallel.getLowerBound()[d],
+        arith::MulIOp::create(b, loc, index, parallel.getStep()[d]));
+  }
+  return ivs;
+}
+
+/// Moves `parallel`'s body before `dest`'s terminator (or end) with `ivs`
+/// for its induction variables, and erases the loop.
+void inlineParallelBody(RewriterBase &rewriter, scf::ParallelOp parallel,
+                        Block *dest, ValueRange ivs) {
+  Block *body = parallel.getBody();
+  rewriter.eraseOp(body->getTerminator());
+  Block::iterator at =
+      dest->mightHaveTerminator() ? dest->getTerminator()->getIterator()
+                                  : dest->end();
+  rewriter.inlineBlockBefore(body, dest, at, ivs);
+  rewriter.eraseOp(parallel);
+}
+
+/// `linalgOp` run by the block's threads together: its parallel loop
+/// strided over the thread index (reductions stay sequential within a
+/// thread; an op without parallel dimensions runs in thread 0), then a
+/// barrier, since the next op may read what this one wrote.
+LogicalResult distributeOverThreads(RewriterBase &rewriter,
+                                    linalg::LinalgOp linalgOp,
+                                    gpu::LaunchOp launch) {
+  Location loc = linalgOp.getLoc();
+  if (auto generic = dyn_cast<linalg::GenericOp>(linalgOp.getOperation()))
+    if (failed(moveReductionsInnermost(rewriter, generic)))
+      return failure();
+  rewriter.setInsertionPoint(linalgOp);
+  FailureOr<linalg::LinalgLoops> loops =
+      linalg::linalgOpToParallelLoops(rewriter, linalgOp);
+  if (failed(loops) || loops->empty())
+    return linalgOp.emitOpError("cannot be distributed over GPU threads");
+  rewriter.eraseOp(linalgOp);
+  Operation *outer = loops->front();
+  Value thread = launch.getThreadIds().x;
+  rewriter.setInsertionPoint(outer);
+  if (auto parallel = dyn_cast<scf::ParallelOp>(outer)) {
+    SmallVector<Value> counts;
+    Value total = getTripCounts(rewriter, loc, parallel, counts);
+    auto strided = scf::ForOp::create(rewriter, loc, thread, total,
+                                      launch.getBlockSizeX());
+    rewriter.setInsertionPointToStart(strided.getBody());
+    SmallVector<Value> ivs = delinearize(
+        rewriter, loc, strided.getInductionVar(), parallel, counts);
+    inlineParallelBody(rewriter, parallel, strided.getBody(), ivs);
+    rewriter.setInsertionPointAfter(strided);
+  } else {
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value first = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
+                                        thread, zero);
+    auto only = scf::IfOp::create(rewriter, loc, first);
+    rewriter.moveOpBefore(outer, only.thenBlock()->getTerminator());
+    rewriter.setInsertionPointAfter(only);
+  }
+  gpu::BarrierOp::create(rewriter, loc);
+  return success();
+}
+
+/// Runs the tile nest inlined into `launch` with the whole block: scratch
+/// buffers in shared memory, every linalg op (copies included) strided
+/// over the threads with a barrier after it.
+LogicalResult shareTiles(RewriterBase &rewriter, gpu::LaunchOp launch) {
+  MLIRContext *ctx = rewriter.getContext();
+  auto workgroup =
+      gpu::AddressSpaceAttr::get(ctx, gpu::GPUDialect::getWorkgroupAddressSpace());
+  SmallVector<memref::AllocOp> allocs;
+  launch.getBody().walk([&](memref::AllocOp op) { allocs.push_back(op); });
+  for (memref::AllocOp alloc : allocs) {
+    MemRefType type = alloc.getType();
+    auto shared = MemRefType::get(type.getShape(), type.getElementType(),
+                                  MemRefLayoutAttrInterface(), workgroup);
+    Value buffer = launch.addWorkgroupAttribution(shared, alloc.getLoc());
+    // Linalg ops and copies take buffers of any memory space.
+    alloc.getResult().replaceAllUsesWith(buffer);
+    rewriter.eraseOp(alloc);
+  }
+  SmallVector<Operation *> frees;
+  launch.getBody().walk([&](memref::DeallocOp op) { frees.push_back(op); });
+  for (Operation *op : frees)
+    rewriter.eraseOp(op);
+  SmallVector<memref::CopyOp> copies;
+  launch.getBody().walk([&](memref::CopyOp op) { copies.push_back(op); });
+  for (memref::CopyOp copy : copies) {
+    rewriter.setInsertionPoint(copy);
+    linalg::CopyOp::create(rewriter, copy.getLoc(), copy.getSource(),
+                           copy.getTarget());
+    rewriter.eraseOp(copy);
+  }
+  SmallVector<linalg::LinalgOp> ops;
+  launch.getBody().walk([&](linalg::LinalgOp op) { ops.push_back(op); });
+  for (linalg::LinalgOp op : ops)
+    if (failed(distributeOverThreads(rewriter, op, launch)))
+      return failure();
+  return success();
+}
+
 /// Whether kernels should recompute `op` rather than receive its result:
 /// views (so kernels get whole buffers), constants and globals.
 bool isSunkIntoKernels(Operation *op) {
@@ -208,58 +384,55 @@ struct CudaMapToGpuPass
       return arith::ConstantIndexOp::create(rewriter, loc, v);
     };
 
-    // Trip counts and their product, on the host.
+    // A body holding loop nests of its own (tiles) gets one block per
+    // iteration when its threads can share the tile; anything else one
+    // thread per iteration.
+    bool nests = false;
+    parallel.getBody()->walk([&](Operation *op) {
+      nests |= isa<linalg::LinalgOp, scf::ParallelOp, scf::ForallOp>(op);
+    });
+    bool shared = nests && canShareTiles(*parallel.getBody());
+
     SmallVector<Value> counts;
-    Value total = constant(1);
-    for (auto [lb, ub, step] :
-         llvm::zip(parallel.getLowerBound(), parallel.getUpperBound(),
-                   parallel.getStep())) {
-      Value span = arith::SubIOp::create(rewriter, loc, ub, lb);
-      Value count = arith::CeilDivUIOp::create(rewriter, loc, span, step);
-      counts.push_back(count);
-      total = arith::MulIOp::create(rewriter, loc, total, count);
-    }
+    Value total = getTripCounts(rewriter, loc, parallel, counts);
     Value threads = constant(threadsPerBlock);
-    Value blocks = arith::CeilDivUIOp::create(rewriter, loc, total, threads);
     Value one = constant(1);
+    Value blocks = shared ? total
+                          : arith::CeilDivUIOp::create(rewriter, loc, total,
+                                                       threads);
     auto launchOp = gpu::LaunchOp::create(rewriter, loc, blocks, one, one,
                                           threads, one, one);
-
-    // Inside: the linear index, a bounds check, the indices.
     Block &entry = launchOp.getBody().front();
     rewriter.setInsertionPointToStart(&entry);
-    Value blockId = launchOp.getBlockIds().x;
-    Value threadId = launchOp.getThreadIds().x;
+    gpu::TerminatorOp terminator = gpu::TerminatorOp::create(rewriter, loc);
+    rewriter.setInsertionPoint(terminator);
+
+    if (shared) {
+      // The iteration is the block; its threads share the body.
+      SmallVector<Value> ivs = delinearize(
+          rewriter, loc, launchOp.getBlockIds().x, parallel, counts);
+      inlineParallelBody(rewriter, parallel, &entry, ivs);
+      if (failed(shareTiles(rewriter, launchOp)))
+        return failure();
+      sinkIntoLaunch(launchOp);
+      return success();
+    }
+
+    // The linear index, a bounds check, the indices, the body; whatever
+    // nests it holds run sequentially in the thread.
     Value linear = arith::AddIOp::create(
         rewriter, loc,
-        arith::MulIOp::create(rewriter, loc, blockId, launchOp.getBlockSizeX()),
-        threadId);
+        arith::MulIOp::create(rewriter, loc, launchOp.getBlockIds().x,
+                              launchOp.getBlockSizeX()),
+        launchOp.getThreadIds().x);
     Value inRange = arith::CmpIOp::create(rewriter, loc,
                                           arith::CmpIPredicate::ult, linear,
                                           total);
     auto guard = scf::IfOp::create(rewriter, loc, inRange);
-    gpu::TerminatorOp::create(rewriter, loc);
-    rewriter.setInsertionPointToStart(&guard.getThenRegion().front());
-    SmallVector<Value> ivs(counts.size());
-    Value rest = linear;
-    for (int64_t d = counts.size() - 1; d >= 0; --d) {
-      Value index = rest;
-      if (d > 0) {
-        index = arith::RemUIOp::create(rewriter, loc, rest, counts[d]);
-        rest = arith::DivUIOp::create(rewriter, loc, rest, counts[d]);
-      }
-      ivs[d] = arith::AddIOp::create(
-          rewriter, loc, parallel.getLowerBound()[d],
-          arith::MulIOp::create(rewriter, loc, index, parallel.getStep()[d]));
-    }
-
-    // The loop body, then whatever nests it holds, sequentially.
-    Block *loopBody = parallel.getBody();
-    rewriter.eraseOp(loopBody->getTerminator());
-    rewriter.inlineBlockBefore(loopBody, guard.thenBlock(),
-                               guard.thenBlock()->getTerminator()->getIterator(),
-                               ivs);
-    rewriter.eraseOp(parallel);
+    rewriter.setInsertionPointToStart(guard.thenBlock());
+    SmallVector<Value> ivs =
+        delinearize(rewriter, loc, linear, parallel, counts);
+    inlineParallelBody(rewriter, parallel, guard.thenBlock(), ivs);
     if (failed(sequentialize(rewriter, launchOp.getBody())) ||
         failed(privatizeAllocations(rewriter, launchOp)))
       return failure();

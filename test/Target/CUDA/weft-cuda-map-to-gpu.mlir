@@ -51,18 +51,22 @@ func.func @copy_into_view(%x: memref<4x8xf32>, %y: memref<4x16xf32>) {
 
 // -----
 
-// A tiled nest (as the attention's): one thread per tile, the tile's own
-// loop nests sequential, its scratch buffer a private array at the
-// kernel's entry.
+// A tiled nest (as the attention's): one block per tile; its scratch
+// buffer in shared memory; each linalg op strided over the block's threads,
+// a barrier after each.
 // CHECK-LABEL: func.func @tiles
-// CHECK:       gpu.launch
-// CHECK:         %[[SCRATCH:.*]] = memref.alloca() {alignment = 64 : i64} : memref<16xf32>
-// CHECK:         scf.for
-// CHECK:           memref.store %{{.*}}, %[[SCRATCH]]
-// CHECK-NOT:     memref.alloc()
+// CHECK-DAG:   %[[C4:.*]] = arith.constant 4 : index
+// CHECK-DAG:   %[[C128:.*]] = arith.constant 128 : index
+// CHECK:       gpu.launch blocks(%[[BX:[^,]*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %[[C4]], %{{.*}}, %{{.*}}) threads(%[[TX:[^,]*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %[[C128]], %{{.*}}, %{{.*}}) workgroup(%[[SCRATCH:.*]] : memref<16xf32, #gpu.address_space<workgroup>>)
+// CHECK:         scf.for %[[I:.*]] = %[[TX]] to %{{.*}} step %[[C128]] {
+// CHECK:           memref.store %{{.*}}, %[[SCRATCH]][%[[I]]]
+// CHECK:         gpu.barrier
+// CHECK:         memref.subview %{{.*}}[%[[BX]], 0] [1, 16] [1, 1]
+// CHECK:         scf.for %[[J:.*]] = %[[TX]] to %{{.*}} step %[[C128]] {
+// CHECK:           memref.load %[[SCRATCH]][%[[J]]]
+// CHECK:         gpu.barrier
+// CHECK-NOT:     memref.alloc
 // CHECK-NOT:     memref.dealloc
-// CHECK-NOT:     scf.parallel
-// CHECK-NOT:     scf.forall
 func.func @tiles(%x: memref<4x16xf32>, %y: memref<4x16xf32>) {
   %zero = arith.constant 0.0 : f32
   scf.forall (%t) in (4) {
@@ -72,6 +76,33 @@ func.func @tiles(%x: memref<4x16xf32>, %y: memref<4x16xf32>) {
     %out = memref.subview %y[%t, 0] [1, 16] [1, 1] : memref<4x16xf32> to memref<16xf32, strided<[1], offset: ?>>
     linalg.add ins(%row, %scratch : memref<16xf32, strided<[1], offset: ?>>, memref<16xf32>) outs(%out : memref<16xf32, strided<[1], offset: ?>>)
     memref.dealloc %scratch : memref<16xf32>
+  }
+  return
+}
+
+// -----
+
+// Scratch beyond 48 KiB of shared memory: one thread per tile instead, the
+// tile's loop nests sequential, its scratch a private array at the
+// kernel's entry.
+// CHECK-LABEL: func.func @large_tiles
+// CHECK:       gpu.launch
+// CHECK-NOT:     workgroup(
+// CHECK:         %[[SCRATCH:.*]] = memref.alloca() {alignment = 64 : i64} : memref<16384xf32>
+// CHECK:         scf.for
+// CHECK:           memref.store %{{.*}}, %[[SCRATCH]]
+// CHECK-NOT:     gpu.barrier
+// CHECK-NOT:     memref.alloc()
+// CHECK-NOT:     scf.parallel
+func.func @large_tiles(%x: memref<4x16384xf32>, %y: memref<4x16384xf32>) {
+  %zero = arith.constant 0.0 : f32
+  scf.forall (%t) in (4) {
+    %scratch = memref.alloc() {alignment = 64 : i64} : memref<16384xf32>
+    linalg.fill ins(%zero : f32) outs(%scratch : memref<16384xf32>)
+    %row = memref.subview %x[%t, 0] [1, 16384] [1, 1] : memref<4x16384xf32> to memref<16384xf32, strided<[1], offset: ?>>
+    %out = memref.subview %y[%t, 0] [1, 16384] [1, 1] : memref<4x16384xf32> to memref<16384xf32, strided<[1], offset: ?>>
+    linalg.add ins(%row, %scratch : memref<16384xf32, strided<[1], offset: ?>>, memref<16384xf32>) outs(%out : memref<16384xf32, strided<[1], offset: ?>>)
+    memref.dealloc %scratch : memref<16384xf32>
   }
   return
 }

@@ -36,12 +36,15 @@ struct CudaPipelineOptions : mlir::PassPipelineOptions<CudaPipelineOptions> {
   Option<std::string> chip{*this, "chip",
                            llvm::cl::desc("GPU architecture: sm_80 or sm_90"),
                            llvm::cl::init("sm_80")};
+  // Small blocks keep an attention tile's scratch (accumulator, scores,
+  // transposed keys, output) within 48 KiB of shared memory up to head
+  // dimension 128, so a block of threads shares it.
   Option<int64_t> attentionBlockQ{*this, "attention-block-q",
                                   llvm::cl::desc("query rows per attention block"),
-                                  llvm::cl::init(64)};
+                                  llvm::cl::init(32)};
   Option<int64_t> attentionBlockKv{*this, "attention-block-kv",
                                    llvm::cl::desc("keys per attention block"),
-                                   llvm::cl::init(64)};
+                                   llvm::cl::init(16)};
   Option<int64_t> threadsPerBlock{
       *this, "threads-per-block",
       llvm::cl::desc("threads per block of an elementwise kernel"),

@@ -25,11 +25,17 @@ def CudaMapToGpu : Pass<"weft-cuda-map-to-gpu", "mlir::func::FuncOp"> {
     * each top-level `scf.parallel` becomes a `gpu.launch` over its
       iteration space linearized: `threads-per-block` threads per block,
       `ceil(iterations / threads-per-block)` blocks, a bounds check, and the
-      indices recovered from the linear one. A body that holds loop nests
-      of its own (the attention nest's per-block work) runs it sequentially
-      in one thread per iteration: its linalg ops become loops, its
-      allocations become private arrays at the kernel's entry (each is
-      freed within one iteration, so one array per allocation suffices).
+      indices recovered from the linear one;
+    * a body that holds loop nests of its own (a tile, as in the attention
+      nest) gets one block per iteration instead, when its threads can
+      share the tile: its scratch buffers become shared memory (at most
+      48 KiB, used by linalg ops and copies only), each of its linalg ops
+      runs strided over the block's threads (reductions sequential within a
+      thread) followed by a barrier, and nothing else in it writes memory
+      or sits under a condition. Otherwise the tile runs in one thread per
+      iteration, its loop nests sequential and its scratch buffers private
+      arrays at the kernel's entry (each is freed within one iteration, so
+      one array per allocation suffices).
 
     View-like ops, constants and globals the body uses are sunk into the
     launch so that kernels receive only whole buffers (identity layouts,
