@@ -94,15 +94,12 @@ struct ScaleAddCase {
 class CudaModuleTest : public testing::Test {
 protected:
   void SetUp() override {
-    fake = dlopen(WEFT_FAKE_CUDA_DRIVER, RTLD_NOW | RTLD_LOCAL);
-    ASSERT_NE(fake, nullptr) << dlerror();
-    liveObjects = reinterpret_cast<weft_fake_cuda_live_objects_fn>(
-        dlsym(fake, WEFT_FAKE_CUDA_LIVE_OBJECTS));
-    failNextCall = reinterpret_cast<weft_fake_cuda_fail_next_fn>(
-        dlsym(fake, WEFT_FAKE_CUDA_FAIL_NEXT));
-    imagesLoaded = reinterpret_cast<weft_fake_cuda_images_loaded_fn>(
-        dlsym(fake, WEFT_FAKE_CUDA_IMAGES_LOADED));
-    ASSERT_TRUE(liveObjects && failNextCall && imagesLoaded);
+    WeftFakeCudaHooks hooks;
+    ASSERT_TRUE(hooks.open(WEFT_FAKE_CUDA_DRIVER)) << dlerror();
+    fake = hooks.library;
+    liveObjects = hooks.liveObjects;
+    failNextCall = hooks.failNext;
+    imagesLoaded = hooks.imagesLoaded;
     ASSERT_EQ(takeMessage(weft_cuda_device_open(0, &device)), "");
     module = open(testCudaManifest());
   }

@@ -330,13 +330,11 @@ protected:
 class CudaTest : public CudaFixture {
 protected:
   void SetUp() override {
-    fake = dlopen(WEFT_FAKE_CUDA_DRIVER, RTLD_NOW | RTLD_LOCAL);
-    ASSERT_NE(fake, nullptr) << dlerror();
-    liveObjects = reinterpret_cast<weft_fake_cuda_live_objects_fn>(
-        dlsym(fake, WEFT_FAKE_CUDA_LIVE_OBJECTS));
-    failNextCall = reinterpret_cast<weft_fake_cuda_fail_next_fn>(
-        dlsym(fake, WEFT_FAKE_CUDA_FAIL_NEXT));
-    ASSERT_TRUE(liveObjects && failNextCall);
+    WeftFakeCudaHooks hooks;
+    ASSERT_TRUE(hooks.open(WEFT_FAKE_CUDA_DRIVER)) << dlerror();
+    fake = hooks.library;
+    liveObjects = hooks.liveObjects;
+    failNextCall = hooks.failNext;
   }
 
   void TearDown() override {

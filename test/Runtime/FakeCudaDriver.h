@@ -95,6 +95,31 @@ typedef int64_t (*weft_fake_cuda_images_loaded_fn)(int ptx);
 
 #ifdef __cplusplus
 }
+
+#include <dlfcn.h>
+
+/* The hooks of the fake at `path`, for C++ tests: opened with dlopen (the
+ * same library the runtime loads through $WEFT_CUDA_DRIVER), every hook
+ * resolved, or `open` false. */
+struct WeftFakeCudaHooks {
+  void *library = nullptr;
+  weft_fake_cuda_live_objects_fn liveObjects = nullptr;
+  weft_fake_cuda_fail_next_fn failNext = nullptr;
+  weft_fake_cuda_images_loaded_fn imagesLoaded = nullptr;
+
+  bool open(const char *path) {
+    library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!library)
+      return false;
+    liveObjects = reinterpret_cast<weft_fake_cuda_live_objects_fn>(
+        dlsym(library, WEFT_FAKE_CUDA_LIVE_OBJECTS));
+    failNext = reinterpret_cast<weft_fake_cuda_fail_next_fn>(
+        dlsym(library, WEFT_FAKE_CUDA_FAIL_NEXT));
+    imagesLoaded = reinterpret_cast<weft_fake_cuda_images_loaded_fn>(
+        dlsym(library, WEFT_FAKE_CUDA_IMAGES_LOADED));
+    return liveObjects && failNext && imagesLoaded;
+  }
+};
 #endif
 
 #endif /* WEFT_TEST_RUNTIME_FAKECUDADRIVER_H */
