@@ -9,6 +9,8 @@
 
 #include "weft/Conversion/Passes.h"
 
+#include "weft/Conversion/RuntimeTables.h"
+
 #include "weft/Dialect/Mesh/IR/MeshOps.h"
 #include "weft/Target/Manifest.h"
 #include "weft/collectives.h"
@@ -67,15 +69,6 @@ class Lowering {
 public:
   Lowering(ModuleOp module) : module(module), symbols(module) {}
 
-  /// The table field at byte offset `offset` of `table`, as a pointer.
-  Value loadPointerField(OpBuilder &b, Location loc, Value table,
-                         int64_t offset) {
-    auto ptr = LLVM::LLVMPointerType::get(b.getContext());
-    Value address = LLVM::GEPOp::create(b, loc, ptr, b.getI8Type(), table,
-                                        ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(offset)});
-    return LLVM::LoadOp::create(b, loc, ptr, address);
-  }
-
   /// The address of a constant global holding `values` (i64), one per
   /// distinct list.
   Value getI64Array(OpBuilder &b, Location loc, ArrayRef<int64_t> values) {
@@ -99,25 +92,6 @@ public:
     return LLVM::AddressOfOp::create(b, loc, global);
   }
 
-  /// The aligned base pointer of an identity-layout memref.
-  static Value getBasePointer(OpBuilder &b, Location loc, Value memref) {
-    Value index =
-        memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
-    Value integer =
-        arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
-    return LLVM::IntToPtrOp::create(
-        b, loc, LLVM::LLVMPointerType::get(b.getContext()), integer);
-  }
-
-  static Value i32(OpBuilder &b, Location loc, int64_t value) {
-    return LLVM::ConstantOp::create(b, loc, b.getI32Type(),
-                                    b.getI32IntegerAttr(value));
-  }
-  static Value i64(OpBuilder &b, Location loc, int64_t value) {
-    return LLVM::ConstantOp::create(b, loc, b.getI64Type(),
-                                    b.getI64IntegerAttr(value));
-  }
-
   /// A private function `(table, buffers...) -> ()` whose body `emitCall`
   /// fills with the call through the table; `emitCall` receives the
   /// builder, the table and the buffers' base pointers.
@@ -135,7 +109,7 @@ public:
     OpBuilder b = OpBuilder::atBlockBegin(helper.addEntryBlock());
     SmallVector<Value> pointers;
     for (BlockArgument buffer : helper.getArguments().drop_front())
-      pointers.push_back(getBasePointer(b, loc, buffer));
+      pointers.push_back(getBufferPointer(b, loc, buffer));
     emitCall(b, helper.getArgument(0), pointers);
     func::ReturnOp::create(b, loc);
     return helper;
@@ -145,18 +119,11 @@ public:
   /// operands...), ignoring the status it returns (the runtime collects it).
   void callEntry(OpBuilder &b, Location loc, Value table, int64_t field,
                  ArrayRef<int64_t> axes, ArrayRef<Value> operands) {
-    SmallVector<Value> args{
-        loadPointerField(b, loc, table, table::kCommunicator),
-        getI64Array(b, loc, axes), i64(b, loc, axes.size())};
+    SmallVector<Value> args{loadTableField(b, loc, table, table::kCommunicator),
+                            getI64Array(b, loc, axes),
+                            createI64(b, loc, axes.size())};
     args.append(operands.begin(), operands.end());
-    SmallVector<Type> types;
-    for (Value arg : args)
-      types.push_back(arg.getType());
-    auto type = LLVM::LLVMFunctionType::get(b.getI32Type(), types);
-    Value callee = loadPointerField(b, loc, table, field);
-    SmallVector<Value> calleeAndArgs{callee};
-    calleeAndArgs.append(args);
-    LLVM::CallOp::create(b, loc, type, calleeAndArgs);
+    callTableEntry(b, loc, loadTableField(b, loc, table, field), args);
   }
 
   ModuleOp module;
@@ -237,7 +204,7 @@ struct ConvertMeshToRuntimePass
       LogicalResult converted =
           TypeSwitch<Operation *, LogicalResult>(op)
               .Case([&](mesh::ProcessIndexOp index) {
-                return convertProcessIndex(b, index, table, lowering, meshes);
+                return convertProcessIndex(b, index, table, meshes);
               })
               .Default([&](Operation *collective) {
                 return convertCollective(b, collective, table, lowering);
@@ -250,7 +217,7 @@ struct ConvertMeshToRuntimePass
 
   /// coordinates[a0] * S[a1] * ... + coordinates[a1] * ... , row-major.
   LogicalResult convertProcessIndex(OpBuilder &b, mesh::ProcessIndexOp op,
-                                    Value table, Lowering &lowering,
+                                    Value table,
                                     SymbolTableCollection &meshes) {
     auto meshOp = meshes.lookupNearestSymbolFrom<mesh::MeshOp>(
         op, op.getMeshAttr());
@@ -258,15 +225,15 @@ struct ConvertMeshToRuntimePass
       return op.emitOpError("refers to an unknown mesh ") << op.getMeshAttr();
     Location loc = op.getLoc();
     Value coordinates =
-        lowering.loadPointerField(b, loc, table, table::kCoordinates);
-    Value index = Lowering::i64(b, loc, 0);
+        loadTableField(b, loc, table, table::kCoordinates);
+    Value index = createI64(b, loc, 0);
     for (int64_t axis : op.getMeshAxes()) {
       Value address = LLVM::GEPOp::create(
           b, loc, LLVM::LLVMPointerType::get(b.getContext()), b.getI64Type(),
           coordinates, ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(axis)});
       Value coordinate =
           LLVM::LoadOp::create(b, loc, b.getI64Type(), address);
-      Value size = Lowering::i64(b, loc, meshOp.getShape()[axis]);
+      Value size = createI64(b, loc, meshOp.getShape()[axis]);
       index = LLVM::AddOp::create(
           b, loc, LLVM::MulOp::create(b, loc, index, size), coordinate);
     }
@@ -337,8 +304,8 @@ struct ConvertMeshToRuntimePass
   void emitTableCall(OpBuilder &b, Location loc, Operation *op, Value table,
                      int32_t dtype, RankedTensorType type,
                      ArrayRef<Value> pointers, Lowering &lowering) {
-    auto i32 = [&](int64_t v) { return Lowering::i32(b, loc, v); };
-    auto i64 = [&](int64_t v) { return Lowering::i64(b, loc, v); };
+    auto i32 = [&](int64_t v) { return createI32(b, loc, v); };
+    auto i64 = [&](int64_t v) { return createI64(b, loc, v); };
     auto shape = [&] { return lowering.getI64Array(b, loc, type.getShape()); };
     auto call = [&](int64_t field, ArrayRef<int64_t> axes,
                     ArrayRef<Value> operands) {

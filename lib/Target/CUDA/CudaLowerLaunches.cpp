@@ -7,6 +7,8 @@
 
 #include "weft/Target/CUDA/Passes.h"
 
+#include "weft/Conversion/RuntimeTables.h"
+
 #include "weft/device_table.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -19,6 +21,7 @@ namespace weft::cuda {
 } // namespace weft::cuda
 
 using namespace mlir;
+using namespace weft;
 
 namespace {
 
@@ -34,10 +37,7 @@ public:
       : b(b), table(table), entry(entry),
         ptr(LLVM::LLVMPointerType::get(b.getContext())) {}
 
-  Value i64(Location loc, int64_t v) {
-    return LLVM::ConstantOp::create(b, loc, b.getI64Type(),
-                                    b.getI64IntegerAttr(v));
-  }
+  Value i64(Location loc, int64_t v) { return createI64(b, loc, v); }
 
   /// A stack slot of `count` values of `type`, in the entry block.
   Value slot(Location loc, Type type, int64_t count = 1) {
@@ -47,30 +47,12 @@ public:
     return LLVM::AllocaOp::create(b, loc, ptr, type, size);
   }
 
-  Value field(Location loc, int64_t offset) {
-    Value address = LLVM::GEPOp::create(
-        b, loc, ptr, b.getI8Type(), table,
-        ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(offset)});
-    return LLVM::LoadOp::create(b, loc, ptr, address);
-  }
-
   /// Calls entry `offset` with the device first; the status is the
   /// runtime's to report.
   void call(Location loc, int64_t offset, ArrayRef<Value> operands) {
-    SmallVector<Value> args{field(loc, offset), field(loc, kDevice)};
+    SmallVector<Value> args{loadTableField(b, loc, table, kDevice)};
     args.append(operands.begin(), operands.end());
-    SmallVector<Type> types;
-    for (Value arg : llvm::drop_begin(args))
-      types.push_back(arg.getType());
-    auto type = LLVM::LLVMFunctionType::get(b.getI32Type(), types);
-    LLVM::CallOp::create(b, loc, type, args);
-  }
-
-  /// The aligned base pointer of a memref as an LLVM pointer.
-  Value basePointer(Location loc, Value memref) {
-    Value index = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
-    Value integer = arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
-    return LLVM::IntToPtrOp::create(b, loc, ptr, integer);
+    callTableEntry(b, loc, loadTableField(b, loc, table, offset), args);
   }
 
   /// `values` (index) stored as i64 into a fresh array.
@@ -98,7 +80,7 @@ public:
 Value kernelParameter(DeviceCalls &calls, Location loc, Value operand) {
   Type type = operand.getType();
   if (isa<MemRefType>(type))
-    return calls.basePointer(loc, operand);
+    return getBufferPointer(calls.b, loc, operand);
   if (type.isIndex())
     return arith::IndexCastOp::create(calls.b, loc, calls.b.getI64Type(),
                                       operand);
@@ -244,7 +226,7 @@ struct CudaLowerLaunchesPass
       for (memref::DeallocOp dealloc : deallocs) {
         b.setInsertionPoint(dealloc);
         calls.call(dealloc.getLoc(), kDeallocate,
-                   {calls.basePointer(dealloc.getLoc(), dealloc.getMemref())});
+                   {getBufferPointer(b, dealloc.getLoc(), dealloc.getMemref())});
         dealloc.erase();
       }
     }

@@ -1,7 +1,8 @@
 //===- CudaMapToGpu.cpp - Top-level loop nests to gpu.launch --------------===//
 //
 // The generic mapping: one thread per output element for every top-level
-// op, and one thread per tile for loop nests that carry their own tiles.
+// op; one block per tile for loop nests that carry their own tiles (one
+// thread per tile when the tile's scratch does not fit in shared memory).
 // Correct for every op the CPU path compiles; the fast paths (tensor-core
 // attention and GEMMs) replace it op by op.
 //
@@ -42,6 +43,19 @@ LogicalResult moveReductionsInnermost(RewriterBase &rewriter,
   return interchangeGenericOp(rewriter, generic, order);
 }
 
+/// Moves `parallel`'s body before `dest`'s terminator (or end) with `ivs`
+/// for its induction variables, and erases the loop.
+void inlineParallelBody(RewriterBase &rewriter, scf::ParallelOp parallel,
+                        Block *dest, ValueRange ivs) {
+  Block *body = parallel.getBody();
+  rewriter.eraseOp(body->getTerminator());
+  Block::iterator at =
+      dest->mightHaveTerminator() ? dest->getTerminator()->getIterator()
+                                  : dest->end();
+  rewriter.inlineBlockBefore(body, dest, at, ivs);
+  rewriter.eraseOp(parallel);
+}
+
 /// Runs every loop nest inside `region` sequentially: linalg ops become
 /// loops, parallel loops become sequential ones.
 LogicalResult sequentialize(RewriterBase &rewriter, Region &region) {
@@ -72,17 +86,10 @@ LogicalResult sequentialize(RewriterBase &rewriter, Region &region) {
     scf::LoopNest nest = scf::buildLoopNest(
         rewriter, parallel.getLoc(), parallel.getLowerBound(),
         parallel.getUpperBound(), parallel.getStep());
-    Block *inner = nest.loops.back().getBody();
-    rewriter.eraseOp(inner->getTerminator());
     SmallVector<Value> ivs;
     for (scf::ForOp loop : nest.loops)
       ivs.push_back(loop.getInductionVar());
-    Block *body = parallel.getBody();
-    rewriter.eraseOp(body->getTerminator());
-    rewriter.inlineBlockBefore(body, inner, inner->end(), ivs);
-    rewriter.setInsertionPointToEnd(inner);
-    scf::YieldOp::create(rewriter, parallel.getLoc());
-    rewriter.eraseOp(parallel);
+    inlineParallelBody(rewriter, parallel, nest.loops.back().getBody(), ivs);
   }
   return success();
 }
@@ -196,19 +203,6 @@ SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value linear,
   return ivs;
 }
 
-/// Moves `parallel`'s body before `dest`'s terminator (or end) with `ivs`
-/// for its induction variables, and erases the loop.
-void inlineParallelBody(RewriterBase &rewriter, scf::ParallelOp parallel,
-                        Block *dest, ValueRange ivs) {
-  Block *body = parallel.getBody();
-  rewriter.eraseOp(body->getTerminator());
-  Block::iterator at =
-      dest->mightHaveTerminator() ? dest->getTerminator()->getIterator()
-                                  : dest->end();
-  rewriter.inlineBlockBefore(body, dest, at, ivs);
-  rewriter.eraseOp(parallel);
-}
-
 /// `linalgOp` run by the block's threads together: its parallel loop
 /// strided over the thread index (reductions stay sequential within a
 /// thread; an op without parallel dimensions runs in thread 0), then a
@@ -251,6 +245,19 @@ LogicalResult distributeOverThreads(RewriterBase &rewriter,
   return success();
 }
 
+/// Copies as linalg.copy, so that they become loops like every other op
+/// (a copy may read a constant the host holds; kernels get their own).
+void copiesToLinalg(RewriterBase &rewriter, Region &region) {
+  SmallVector<memref::CopyOp> copies;
+  region.walk([&](memref::CopyOp op) { copies.push_back(op); });
+  for (memref::CopyOp copy : copies) {
+    rewriter.setInsertionPoint(copy);
+    linalg::CopyOp::create(rewriter, copy.getLoc(), copy.getSource(),
+                           copy.getTarget());
+    rewriter.eraseOp(copy);
+  }
+}
+
 /// Runs the tile nest inlined into `launch` with the whole block: scratch
 /// buffers in shared memory, every linalg op (copies included) strided
 /// over the threads with a barrier after it.
@@ -273,14 +280,7 @@ LogicalResult shareTiles(RewriterBase &rewriter, gpu::LaunchOp launch) {
   launch.getBody().walk([&](memref::DeallocOp op) { frees.push_back(op); });
   for (Operation *op : frees)
     rewriter.eraseOp(op);
-  SmallVector<memref::CopyOp> copies;
-  launch.getBody().walk([&](memref::CopyOp op) { copies.push_back(op); });
-  for (memref::CopyOp copy : copies) {
-    rewriter.setInsertionPoint(copy);
-    linalg::CopyOp::create(rewriter, copy.getLoc(), copy.getSource(),
-                           copy.getTarget());
-    rewriter.eraseOp(copy);
-  }
+  copiesToLinalg(rewriter, launch.getBody());
   SmallVector<linalg::LinalgOp> ops;
   launch.getBody().walk([&](linalg::LinalgOp op) { ops.push_back(op); });
   for (linalg::LinalgOp op : ops)
@@ -337,15 +337,9 @@ struct CudaMapToGpuPass
     IRRewriter rewriter(&getContext());
     Block &body = func.getBody().front();
 
-    // 1. Top-level linalg ops and foralls become parallel loops; so do
-    //    copies, which may read constants the host holds (kernels get
-    //    their own copy of a global).
-    for (auto copy : llvm::to_vector(body.getOps<memref::CopyOp>())) {
-      rewriter.setInsertionPoint(copy);
-      linalg::CopyOp::create(rewriter, copy.getLoc(), copy.getSource(),
-                             copy.getTarget());
-      rewriter.eraseOp(copy);
-    }
+    // 1. Top-level linalg ops (copies included) and foralls become
+    //    parallel loops.
+    copiesToLinalg(rewriter, func.getBody());
     for (Operation &op : llvm::make_early_inc_range(body)) {
       if (auto generic = dyn_cast<linalg::GenericOp>(op))
         if (failed(moveReductionsInnermost(rewriter, generic)))

@@ -10,10 +10,10 @@
 // CHECK-LABEL: func.func @f(
 // CHECK-SAME:   %[[TABLE:[^:]*]]: !llvm.ptr, %{{.*}}: memref<4x300xf32>, %{{.*}}: memref<300x64xf32>, %{{.*}}: memref<4x64xf32>)
 // CHECK-NOT:  gpu.launch_func
-// CHECK:      %[[LAUNCH_SLOT:.*]] = llvm.getelementptr %[[TABLE]][16] : (!llvm.ptr) -> !llvm.ptr, i8
-// CHECK:      %[[LAUNCH:.*]] = llvm.load %[[LAUNCH_SLOT]] : !llvm.ptr -> !llvm.ptr
 // CHECK:      %[[DEVICE_SLOT:.*]] = llvm.getelementptr %[[TABLE]][8] : (!llvm.ptr) -> !llvm.ptr, i8
 // CHECK:      %[[DEVICE:.*]] = llvm.load %[[DEVICE_SLOT]] : !llvm.ptr -> !llvm.ptr
+// CHECK:      %[[LAUNCH_SLOT:.*]] = llvm.getelementptr %[[TABLE]][16] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK:      %[[LAUNCH:.*]] = llvm.load %[[LAUNCH_SLOT]] : !llvm.ptr -> !llvm.ptr
 // CHECK:      llvm.call %[[LAUNCH]](%[[DEVICE]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : !llvm.ptr, (!llvm.ptr, i64, !llvm.ptr, !llvm.ptr, i64, !llvm.ptr) -> i32
 // CHECK-COUNT-2: llvm.call %{{.*}} : !llvm.ptr, (!llvm.ptr, i64, !llvm.ptr, !llvm.ptr, i64, !llvm.ptr) -> i32
 // CHECK:      gpu.binary @f_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80"
