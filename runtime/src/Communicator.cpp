@@ -417,31 +417,36 @@ size_t product(const int64_t *shape, int64_t begin, int64_t end) {
 // Running a collective
 //===----------------------------------------------------------------------===//
 
-/// Scratch memory from the back end, freed on scope exit unless the
-/// communicator failed meanwhile (the library may still write into it:
-/// then it stays allocated as long as the back end).
+/// Scratch memory from the back end for one collective, which run() owns:
+/// freed once the collective is over, unless it failed (the library may
+/// still write into it: then it stays allocated as long as the back end).
 class Scratch {
 public:
   explicit Scratch(weft_communicator &c) : c(c) {}
   Scratch(const Scratch &) = delete;
   Scratch &operator=(const Scratch &) = delete;
   ~Scratch() {
-    if (data && c.failed)
-      c.abandonedScratch.push_back(data);
-    else if (data)
-      c.backend->deallocate(data);
+    for (void *p : buffers)
+      c.backend->deallocate(p);
   }
-  Status allocate(size_t bytes) {
+  /// `bytes` of scratch in `out`, valid until the collective is over.
+  Status allocate(size_t bytes, char *&out) {
     void *p = nullptr;
     WEFT_RETURN_IF_ERROR(c.backend->allocate(bytes, &p));
-    data = static_cast<char *>(p);
+    buffers.push_back(p);
+    out = static_cast<char *>(p);
     return Status();
   }
-  char *get() const { return data; }
+  /// Hands every buffer to the communicator, which keeps it.
+  void abandon() {
+    c.abandonedScratch.insert(c.abandonedScratch.end(), buffers.begin(),
+                              buffers.end());
+    buffers.clear();
+  }
 
 private:
   weft_communicator &c;
-  char *data = nullptr;
+  std::vector<void *> buffers;
 };
 
 char *bytesAt(void *p, size_t offset) {
@@ -466,14 +471,17 @@ weft_status_t argumentError(const char *name, Status status) {
   return std::move(status).withPrefix(concat(name, ": ")).release();
 }
 
-/// Runs `body`, which talks to the back end. A failure marks the
-/// communicator failed and names the collective and its group.
+/// Runs `body`, which talks to the back end and takes its scratch memory
+/// from the pool it is given. A failure marks the communicator failed,
+/// keeps the scratch and names the collective and its group.
 template <typename Body>
 weft_status_t run(weft_communicator &c, const char *name, const GroupInfo &g,
                   Body &&body) {
-  Status status = body();
+  Scratch scratch(c);
+  Status status = body(scratch);
   if (status.ok())
     return nullptr;
+  scratch.abandon();
   std::string message =
       concat(name, " over ", describeGroup(c, g), ": ", status.message());
   c.failed = true;
@@ -878,13 +886,14 @@ weft_status_t weft_communicator_all_reduce(weft_communicator_t *communicator,
     WEFT_RETURN_IF_ERROR(checkDisjoint(send, bytes, recv, bytes, true));
     return resolveGroup(c, mesh_axes, num_mesh_axes, g);
   }();
-  return finish(c, name, std::move(checked), g, bytes, [&]() -> Status {
-    CollectiveGroup *group = nullptr;
-    if (Status s = groupOrLocalCopy(c, g, send, recv, bytes, group);
-        !s.ok() || !group)
-      return s;
-    return group->allReduce(send, recv, count, dtype, reduction);
-  });
+  return finish(
+      c, name, std::move(checked), g, bytes, [&](Scratch &) -> Status {
+        CollectiveGroup *group = nullptr;
+        if (Status s = groupOrLocalCopy(c, g, send, recv, bytes, group);
+            !s.ok() || !group)
+          return s;
+        return group->allReduce(send, recv, count, dtype, reduction);
+      });
 }
 
 weft_status_t weft_communicator_all_gather(
@@ -913,23 +922,24 @@ weft_status_t weft_communicator_all_gather(
     WEFT_RETURN_IF_ERROR(checkBuffer("recv", recv, recvBytes));
     return checkDisjoint(send, bytes, recv, recvBytes, false);
   }();
-  return finish(c, name, std::move(checked), g, bytes, [&]() -> Status {
-    CollectiveGroup *group = nullptr;
-    if (Status s = groupOrLocalCopy(c, g, send, recv, bytes, group);
-        !s.ok() || !group)
-      return s;
-    const size_t outer = product(shape, 0, gather_dim);
-    const size_t chunk = bytes / outer;
-    // Gathering along the leading dimension in group order is the flat
-    // gather itself; anything else goes through a temporary.
-    if (outer == 1 && g.identity)
-      return group->allGather(send, recv, static_cast<int64_t>(bytes));
-    Scratch gathered(c);
-    WEFT_RETURN_IF_ERROR(gathered.allocate(recvBytes));
-    WEFT_RETURN_IF_ERROR(
-        group->allGather(send, gathered.get(), static_cast<int64_t>(bytes)));
-    return unpackSlices(c, g, gathered.get(), recv, outer, chunk);
-  });
+  return finish(
+      c, name, std::move(checked), g, bytes, [&](Scratch &scratch) -> Status {
+        CollectiveGroup *group = nullptr;
+        if (Status s = groupOrLocalCopy(c, g, send, recv, bytes, group);
+            !s.ok() || !group)
+          return s;
+        const size_t outer = product(shape, 0, gather_dim);
+        const size_t chunk = bytes / outer;
+        // Gathering along the leading dimension in group order is the flat
+        // gather itself; anything else goes through a temporary.
+        if (outer == 1 && g.identity)
+          return group->allGather(send, recv, static_cast<int64_t>(bytes));
+        char *gathered = nullptr;
+        WEFT_RETURN_IF_ERROR(scratch.allocate(recvBytes, gathered));
+        WEFT_RETURN_IF_ERROR(
+            group->allGather(send, gathered, static_cast<int64_t>(bytes)));
+        return unpackSlices(c, g, gathered, recv, outer, chunk);
+      });
 }
 
 weft_status_t weft_communicator_reduce_scatter(
@@ -955,23 +965,24 @@ weft_status_t weft_communicator_reduce_scatter(
     WEFT_RETURN_IF_ERROR(checkBuffer("recv", recv, bytes / g.size));
     return checkDisjoint(send, bytes, recv, bytes / g.size, false);
   }();
-  return finish(c, name, std::move(checked), g, bytes, [&]() -> Status {
-    CollectiveGroup *group = nullptr;
-    if (Status s = groupOrLocalCopy(c, g, send, recv, bytes, group);
-        !s.ok() || !group)
-      return s;
-    const size_t n = static_cast<size_t>(g.size);
-    const size_t outer = product(shape, 0, scatter_dim);
-    const size_t chunk = bytes / outer / n;
-    const int64_t count =
-        static_cast<int64_t>(bytes / n / weft_dtype_size(dtype));
-    if (outer == 1 && g.identity)
-      return group->reduceScatter(send, recv, count, dtype, reduction);
-    Scratch packed(c);
-    WEFT_RETURN_IF_ERROR(packed.allocate(bytes));
-    WEFT_RETURN_IF_ERROR(packSlices(c, g, send, packed.get(), outer, chunk));
-    return group->reduceScatter(packed.get(), recv, count, dtype, reduction);
-  });
+  return finish(
+      c, name, std::move(checked), g, bytes, [&](Scratch &scratch) -> Status {
+        CollectiveGroup *group = nullptr;
+        if (Status s = groupOrLocalCopy(c, g, send, recv, bytes, group);
+            !s.ok() || !group)
+          return s;
+        const size_t n = static_cast<size_t>(g.size);
+        const size_t outer = product(shape, 0, scatter_dim);
+        const size_t chunk = bytes / outer / n;
+        const int64_t count =
+            static_cast<int64_t>(bytes / n / weft_dtype_size(dtype));
+        if (outer == 1 && g.identity)
+          return group->reduceScatter(send, recv, count, dtype, reduction);
+        char *packed = nullptr;
+        WEFT_RETURN_IF_ERROR(scratch.allocate(bytes, packed));
+        WEFT_RETURN_IF_ERROR(packSlices(c, g, send, packed, outer, chunk));
+        return group->reduceScatter(packed, recv, count, dtype, reduction);
+      });
 }
 
 weft_status_t
@@ -998,38 +1009,40 @@ weft_communicator_all_to_all(weft_communicator_t *communicator,
     WEFT_RETURN_IF_ERROR(checkBuffer("recv", recv, bytes));
     return checkDisjoint(send, bytes, recv, bytes, false);
   }();
-  return finish(c, name, std::move(checked), g, bytes, [&]() -> Status {
-    CollectiveGroup *group = nullptr;
-    if (Status s = groupOrLocalCopy(c, g, send, recv, bytes, group);
-        !s.ok() || !group)
-      return s;
-    const size_t n = static_cast<size_t>(g.size);
-    const size_t block = bytes / n;
-    // Sent blocks: slices along split_dim, as reduce_scatter cuts them.
-    const size_t sendOuter = product(shape, 0, split_dim);
-    const size_t sendChunk = block / sendOuter;
-    // Received blocks have the sliced shape and are concatenated along
-    // concat_dim, as all_gather interleaves them.
-    std::vector<int64_t> sliced(shape, shape + rank);
-    sliced[split_dim] /= g.size;
-    const size_t recvOuter = product(sliced.data(), 0, concat_dim);
-    const size_t recvChunk = block / recvOuter;
+  return finish(
+      c, name, std::move(checked), g, bytes, [&](Scratch &scratch) -> Status {
+        CollectiveGroup *group = nullptr;
+        if (Status s = groupOrLocalCopy(c, g, send, recv, bytes, group);
+            !s.ok() || !group)
+          return s;
+        const size_t n = static_cast<size_t>(g.size);
+        const size_t block = bytes / n;
+        // Sent blocks: slices along split_dim, as reduce_scatter cuts them.
+        const size_t sendOuter = product(shape, 0, split_dim);
+        const size_t sendChunk = block / sendOuter;
+        // Received blocks have the sliced shape and are concatenated along
+        // concat_dim, as all_gather interleaves them.
+        std::vector<int64_t> sliced(shape, shape + rank);
+        sliced[split_dim] /= g.size;
+        const size_t recvOuter = product(sliced.data(), 0, concat_dim);
+        const size_t recvChunk = block / recvOuter;
 
-    Scratch packed(c), received(c);
-    const void *source = send;
-    if (sendOuter != 1 || !g.identity) {
-      WEFT_RETURN_IF_ERROR(packed.allocate(bytes));
-      WEFT_RETURN_IF_ERROR(
-          packSlices(c, g, send, packed.get(), sendOuter, sendChunk));
-      source = packed.get();
-    }
-    if (recvOuter == 1 && g.identity)
-      return group->allToAll(source, recv, static_cast<int64_t>(block));
-    WEFT_RETURN_IF_ERROR(received.allocate(bytes));
-    WEFT_RETURN_IF_ERROR(
-        group->allToAll(source, received.get(), static_cast<int64_t>(block)));
-    return unpackSlices(c, g, received.get(), recv, recvOuter, recvChunk);
-  });
+        const void *source = send;
+        if (sendOuter != 1 || !g.identity) {
+          char *packed = nullptr;
+          WEFT_RETURN_IF_ERROR(scratch.allocate(bytes, packed));
+          WEFT_RETURN_IF_ERROR(
+              packSlices(c, g, send, packed, sendOuter, sendChunk));
+          source = packed;
+        }
+        if (recvOuter == 1 && g.identity)
+          return group->allToAll(source, recv, static_cast<int64_t>(block));
+        char *received = nullptr;
+        WEFT_RETURN_IF_ERROR(scratch.allocate(bytes, received));
+        WEFT_RETURN_IF_ERROR(
+            group->allToAll(source, received, static_cast<int64_t>(block)));
+        return unpackSlices(c, g, received, recv, recvOuter, recvChunk);
+      });
 }
 
 weft_status_t weft_communicator_broadcast(weft_communicator_t *communicator,
@@ -1058,16 +1071,17 @@ weft_status_t weft_communicator_broadcast(weft_communicator_t *communicator,
     WEFT_RETURN_IF_ERROR(checkBuffer("send", send, bytes));
     return checkDisjoint(send, bytes, recv, bytes, true);
   }();
-  return finish(c, name, std::move(checked), g, bytes, [&]() -> Status {
-    if (rootIndex == g.index)
-      WEFT_RETURN_IF_ERROR(copyLocal(c, send, recv, bytes));
-    if (g.size == 1)
-      return Status();
-    CollectiveGroup *group = nullptr;
-    WEFT_RETURN_IF_ERROR(getGroup(c, g, group));
-    return group->broadcast(recv, static_cast<int64_t>(bytes),
-                            static_cast<int>(g.groupRank(rootIndex)));
-  });
+  return finish(
+      c, name, std::move(checked), g, bytes, [&](Scratch &) -> Status {
+        if (rootIndex == g.index)
+          WEFT_RETURN_IF_ERROR(copyLocal(c, send, recv, bytes));
+        if (g.size == 1)
+          return Status();
+        CollectiveGroup *group = nullptr;
+        WEFT_RETURN_IF_ERROR(getGroup(c, g, group));
+        return group->broadcast(recv, static_cast<int64_t>(bytes),
+                                static_cast<int>(g.groupRank(rootIndex)));
+      });
 }
 
 namespace {
@@ -1094,15 +1108,19 @@ weft_status_t pointToPoint(weft_communicator &c, const char *name,
                    " is this device (rank ", c.rank, ")");
     return checkBuffer("buffer", buffer, bytes);
   }();
-  return finish(c, name, std::move(checked), g, bytes, [&]() -> Status {
-    Status s = sending ? c.backend->send(buffer, static_cast<int64_t>(bytes),
+  return finish(
+      c, name, std::move(checked), g, bytes, [&](Scratch &) -> Status {
+        Status s = sending
+                       ? c.backend->send(buffer, static_cast<int64_t>(bytes),
                                          static_cast<int>(peerRank))
                        : c.backend->recv(const_cast<void *>(buffer),
                                          static_cast<int64_t>(bytes),
                                          static_cast<int>(peerRank));
-    return std::move(s).withPrefix(
-        concat(sending ? "to" : "from", " rank ", peerRank, ": "));
-  });
+        if (!s.ok())
+          s = std::move(s).withPrefix(
+              concat(sending ? "to" : "from", " rank ", peerRank, ": "));
+        return s;
+      });
 }
 
 } // namespace

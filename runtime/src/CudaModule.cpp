@@ -147,26 +147,27 @@ std::string describeKernels(const CudaDriver &d, CUmodule module) {
 Status findFunction(weft_cuda_module &module, const char *name,
                     weft_cuda_function *&out) {
   std::lock_guard<std::mutex> lock(module.functionsMutex);
-  auto &slot = module.functions[name];
-  if (!slot) {
-    const CudaDriver &d = *module.device->driver;
-    WEFT_RETURN_IF_ERROR(makeCurrent(*module.device));
-    CUfunction function = nullptr;
-    if (CUresult r = d.cuModuleGetFunction(&function, module.module, name)) {
-      module.functions.erase(name);
-      Status failure =
-          d.error(concat("cuModuleGetFunction (", quote(name), ")"), r);
-      std::string kernels = describeKernels(d, module.module);
-      if (kernels.empty())
-        return failure;
-      return error(failure.message(), ": ", kernels);
-    }
-    slot = std::make_unique<weft_cuda_function>();
-    slot->module = &module;
-    slot->function = function;
-    slot->name = name;
+  if (auto it = module.functions.find(name); it != module.functions.end()) {
+    out = it->second.get();
+    return Status();
   }
+  const CudaDriver &d = *module.device->driver;
+  WEFT_RETURN_IF_ERROR(makeCurrent(*module.device));
+  CUfunction function = nullptr;
+  if (CUresult r = d.cuModuleGetFunction(&function, module.module, name)) {
+    Status failure =
+        d.error(concat("cuModuleGetFunction (", quote(name), ")"), r);
+    std::string kernels = describeKernels(d, module.module);
+    if (kernels.empty())
+      return failure;
+    return error(failure.message(), ": ", kernels);
+  }
+  auto slot = std::make_unique<weft_cuda_function>();
+  slot->module = &module;
+  slot->function = function;
+  slot->name = name;
   out = slot.get();
+  module.functions.emplace(name, std::move(slot));
   return Status();
 }
 

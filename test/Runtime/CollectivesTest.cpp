@@ -631,4 +631,29 @@ TEST_F(CollectivesLayoutTest, BackEndFailuresNameTheGroupAndStick) {
   fake = nullptr;
 }
 
+TEST_F(CollectivesLayoutTest, FailedCollectivesKeepTheirScratch) {
+  fake->groupSizes = {3};
+  const int64_t a1[1] = {1};
+  const int64_t shape[2] = {2, 2};
+  std::vector<float> send(4), recv(12);
+  // Gathering along dimension 1 goes through scratch memory, freed once
+  // the gather is over.
+  ASSERT_EQ(takeMessage(weft_communicator_all_gather(
+                comm.get(), a1, 1, WEFT_DTYPE_F32, 2, shape, 1, send.data(),
+                recv.data())),
+            "");
+  EXPECT_EQ(fake->allocations, 1);
+  EXPECT_EQ(fake->deallocations, 1);
+  // After a failure the library may still write into it: it stays.
+  fake->failNext = true;
+  EXPECT_THAT(takeMessage(weft_communicator_all_gather(
+                  comm.get(), a1, 1, WEFT_DTYPE_F32, 2, shape, 1, send.data(),
+                  recv.data())),
+              HasSubstr("MPI_Iallgather failed: injected"));
+  EXPECT_EQ(fake->allocations, 2);
+  EXPECT_EQ(fake->deallocations, 1);
+  // Released with the failure: the back end is deliberately not torn down.
+  fake = nullptr;
+}
+
 } // namespace

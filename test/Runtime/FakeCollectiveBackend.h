@@ -33,6 +33,7 @@ public:
   std::vector<std::pair<int, int>> splits; // (color, key)
   std::vector<int> groupSizes;
   bool failNext = false;
+  int allocations = 0, deallocations = 0; // Of scratch memory.
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }
@@ -49,9 +50,13 @@ public:
   }
   weft::runtime::Status allocate(size_t bytes, void **out) override {
     *out = std::malloc(bytes);
+    ++allocations;
     return weft::runtime::Status();
   }
-  void deallocate(void *p) override { std::free(p); }
+  void deallocate(void *p) override {
+    ++deallocations;
+    std::free(p);
+  }
   weft::runtime::Status copy2D(void *dst, size_t dstPitch, const void *src,
                                size_t srcPitch, size_t width,
                                size_t height) override {
@@ -95,6 +100,8 @@ public:
   }
   weft::runtime::Status allGather(const void *send, void *recv,
                                   int64_t bytes) override {
+    if (backend.failNext)
+      return weft::runtime::error("MPI_Iallgather failed: injected");
     size_t count = bytes / sizeof(float);
     for (int g = 0; g < size_; ++g)
       shifted(static_cast<const float *>(send),

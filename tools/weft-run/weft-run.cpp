@@ -916,9 +916,31 @@ Error invoke(const Device &device, Call &call, int64_t repeat, double &total,
   for (int64_t a = 0; a < meshRank; ++a)
     axes[a] = a;
   double times[2] = {total, best};
-  RETURN_IF_ERROR(Error::from(weft_communicator_all_reduce(
-      device.communicator, axes, meshRank, WEFT_REDUCTION_MAX, WEFT_DTYPE_F64,
-      2, times, times)));
+  auto reduce = [&](void *buffer) {
+    return Error::from(weft_communicator_all_reduce(
+        device.communicator, axes, meshRank, WEFT_REDUCTION_MAX, WEFT_DTYPE_F64,
+        2, buffer, buffer));
+  };
+  if (!device.cuda) {
+    RETURN_IF_ERROR(reduce(times));
+  } else {
+    // The back end on a CUDA device (NCCL) reduces device memory only.
+    uint64_t staged = 0;
+    RETURN_IF_ERROR(
+        Error::from(weft_cuda_alloc(device.cuda, sizeof(times), &staged)));
+    Error error = Error::from(
+        weft_cuda_copy_to_device(device.cuda, staged, times, sizeof(times)));
+    if (!error) {
+      // After a failed collective the library may still write the buffer,
+      // so it stays allocated.
+      RETURN_IF_ERROR(
+          reduce(reinterpret_cast<void *>(static_cast<uintptr_t>(staged))));
+      error = Error::from(
+          weft_cuda_copy_to_host(device.cuda, times, staged, sizeof(times)));
+    }
+    Error freed = Error::from(weft_cuda_free(device.cuda, staged));
+    RETURN_IF_ERROR(error ? std::move(error) : std::move(freed));
+  }
   total = times[0];
   best = times[1];
   return Error();
