@@ -73,14 +73,22 @@ cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level (0-3)"),
 cl::opt<bool> parallel("parallel",
                        cl::desc("run parallel loops on all cores (OpenMP)"),
                        cl::init(true), cl::cat(category));
-cl::opt<int64_t> blockQ("attention-block-q",
-                        cl::desc("query rows per attention block (default: "
-                                 "64 on the CPU, 32 on CUDA)"),
-                        cl::init(0), cl::cat(category));
+cl::opt<int64_t> blockQ(
+    "attention-block-q",
+    cl::desc("query rows per attention block (default: 64 on the CPU; on "
+             "CUDA 16 per warp for the tensor-core kernel, 32 for other "
+             "attention)"),
+    cl::init(0), cl::cat(category));
 cl::opt<int64_t> blockKv("attention-block-kv",
                          cl::desc("keys per attention block (default: 64 on "
-                                  "the CPU, 16 on CUDA)"),
+                                  "the CPU; on CUDA 64 for the tensor-core "
+                                  "kernel, 16 for other attention)"),
                          cl::init(0), cl::cat(category));
+cl::opt<int64_t> attentionWarps(
+    "attention-warps",
+    cl::desc("with --target=cuda: warps per block of the tensor-core "
+             "attention kernel (each owns 16 or 32 query rows)"),
+    cl::init(4), cl::cat(category));
 cl::opt<std::string>
     meshOption("mesh",
                cl::desc("shard the model automatically over this mesh: a "
@@ -220,10 +228,9 @@ LogicalResult compile(MLIRContext &context, DefaultTimingManager &timing) {
   if (target == "cuda") {
     weft::cuda::CudaPipelineOptions pipeline;
     pipeline.chip = chip;
-    if (blockQ)
-      pipeline.attentionBlockQ = blockQ;
-    if (blockKv)
-      pipeline.attentionBlockKv = blockKv;
+    pipeline.attentionBlockQ = blockQ;
+    pipeline.attentionBlockKv = blockKv;
+    pipeline.attentionWarps = attentionWarps;
     weft::cuda::buildCudaPipeline(pm, pipeline);
   } else {
     weft::cpu::CpuPipelineOptions pipeline;

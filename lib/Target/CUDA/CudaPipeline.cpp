@@ -1,10 +1,13 @@
 //===- CudaPipeline.cpp - xf on tensors to NVVM kernels and host code -----===//
 //
 // The single definition of the CUDA pipeline, in stages:
+//   0. attention with 16-bit inputs → a call of the tensor-core
+//      FlashAttention kernel on buffers (weft-cuda-outline-attention);
 //   1-2. as on the CPU: xf → linalg on tensors, collectives, bufferization
 //        (the runtime passes device buffers the same way it passes host
 //        ones);
-//   3. top-level loop nests → gpu.launch (weft-cuda-map-to-gpu), kernels
+//   3. the attention kernels (weft-cuda-attention-to-mma) and every other
+//      top-level loop nest (weft-cuda-map-to-gpu) → gpu.launch, kernels
 //      outlined into a gpu.module;
 //   4. the gpu.module → NVVM for the chip, serialized to PTX (ptxas turns it
 //      into the cubin when the artifact is written);
@@ -24,6 +27,8 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
+#include "llvm/Support/CommandLine.h"
+
 using namespace mlir;
 
 #ifndef WEFT_CUDA_LIBDEVICE
@@ -34,14 +39,40 @@ bool weft::cuda::isSupportedChip(llvm::StringRef chip) {
   return chip == "sm_80" || chip == "sm_90";
 }
 
+/// Shared (and local and constant) memory addressed with 32-bit pointers,
+/// as those windows are: kernels then keep half the registers for shared
+/// addresses. The NVPTX back end takes this as a process-wide option that
+/// also sets the data layout it gives the module.
+static void useShortSharedPointers() {
+  auto &options = llvm::cl::getRegisteredOptions();
+  auto it = options.find("nvptx-short-ptr");
+  if (it != options.end())
+    if (auto *flag = static_cast<llvm::cl::opt<bool> *>(it->second))
+      flag->setValue(true);
+}
+
 void weft::cuda::buildCudaPipeline(OpPassManager &pm,
                                    const CudaPipelineOptions &options) {
+  useShortSharedPointers();
+  // 0. Attention on tensor cores where the kernel takes it: a kernel call
+  //    on buffers for now, the kernel once buffers are settled.
+  if (options.tensorCoreAttention) {
+    CudaOutlineAttentionOptions attention;
+    attention.warps = options.attentionWarps;
+    attention.blockQ = options.attentionBlockQ;
+    if (options.attentionBlockKv)
+      attention.blockKv = options.attentionBlockKv;
+    pm.addPass(createCudaOutlineAttention(attention));
+  }
+
   // 1-2. Shared with the CPU.
-  cpu::buildXfToLinalgStage(pm, options.attentionBlockQ,
-                            options.attentionBlockKv);
+  cpu::buildXfToLinalgStage(
+      pm, options.attentionBlockQ ? options.attentionBlockQ : 32,
+      options.attentionBlockKv ? options.attentionBlockKv : 16);
   cpu::buildBufferizationStage(pm);
 
   // 3. Launches, outlined.
+  pm.addPass(createCudaAttentionToMma());
   CudaMapToGpuOptions map;
   map.threadsPerBlock = options.threadsPerBlock;
   pm.addNestedPass<func::FuncOp>(createCudaMapToGpu(map));
@@ -57,6 +88,7 @@ void weft::cuda::buildCudaPipeline(OpPassManager &pm,
   target.linkLibs.push_back(WEFT_CUDA_LIBDEVICE);
   pm.addPass(createGpuNVVMAttachTarget(target));
   OpPassManager &device = pm.nest<gpu::GPUModuleOp>();
+  device.addPass(createConvertNVGPUToNVVMPass());
   device.addPass(createSCFToControlFlowPass());
   device.addPass(memref::createExpandStridedMetadataPass());
   device.addPass(createLowerAffinePass());
@@ -66,6 +98,7 @@ void weft::cuda::buildCudaPipeline(OpPassManager &pm,
   ConvertGpuOpsToNVVMOpsOptions nvvm;
   nvvm.useBarePtrCallConv = true;
   device.addPass(createConvertGpuOpsToNVVMOps(nvvm));
+  device.addPass(createConvertNVVMToLLVMPass());
   device.addPass(createCanonicalizerPass());
   device.addPass(createCSEPass());
   device.addPass(createReconcileUnrealizedCastsPass());

@@ -10,12 +10,17 @@
 #define WEFT_TARGET_CUDA_PASSES_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassOptions.h"
 
@@ -36,15 +41,28 @@ struct CudaPipelineOptions : mlir::PassPipelineOptions<CudaPipelineOptions> {
   Option<std::string> chip{*this, "chip",
                            llvm::cl::desc("GPU architecture: sm_80 or sm_90"),
                            llvm::cl::init("sm_80")};
-  // Small blocks keep an attention tile's scratch (accumulator, scores,
+  // 0 picks each path's default: for the tensor-core kernel 16 query rows
+  // per warp and 64 keys; for the loop
+  // nest 32 x 16, which keeps a tile's scratch (accumulator, scores,
   // transposed keys, output) within 48 KiB of shared memory up to head
   // dimension 128, so a block of threads shares it.
-  Option<int64_t> attentionBlockQ{*this, "attention-block-q",
-                                  llvm::cl::desc("query rows per attention block"),
-                                  llvm::cl::init(32)};
-  Option<int64_t> attentionBlockKv{*this, "attention-block-kv",
-                                   llvm::cl::desc("keys per attention block"),
-                                   llvm::cl::init(16)};
+  Option<int64_t> attentionBlockQ{
+      *this, "attention-block-q",
+      llvm::cl::desc("query rows per attention block (0: the default)"),
+      llvm::cl::init(0)};
+  Option<int64_t> attentionBlockKv{
+      *this, "attention-block-kv",
+      llvm::cl::desc("keys per attention block (0: the default)"),
+      llvm::cl::init(0)};
+  Option<int64_t> attentionWarps{
+      *this, "attention-warps",
+      llvm::cl::desc("warps per block of the tensor-core attention kernel"),
+      llvm::cl::init(4)};
+  Option<bool> tensorCoreAttention{
+      *this, "tensor-core-attention",
+      llvm::cl::desc("run f16/bf16 attention with head dimension 64 or 128 "
+                     "as the tensor-core FlashAttention kernel"),
+      llvm::cl::init(true)};
   Option<int64_t> threadsPerBlock{
       *this, "threads-per-block",
       llvm::cl::desc("threads per block of an elementwise kernel"),

@@ -9,6 +9,83 @@
 
 include "mlir/Pass/PassBase.td"
 
+def CudaOutlineAttention : Pass<"weft-cuda-outline-attention", "mlir::ModuleOp"> {
+  let summary = "Attention ops the tensor-core kernel takes become calls of kernel declarations on buffers";
+  let description = [{
+    Each `xf.attention` with f16 or bf16 inputs and head dimension 64 or 128
+    (queries, keys and values alike) gets the tensor-core FlashAttention
+    kernel: this pass decides its tiling and replaces the op by a call of a
+    private declaration `@attention_mma_<type>_d<D>[_causal]` on buffers
+    (`bufferization.to_buffer` of the operands, a fresh result buffer, the
+    causal diagonal as an index), which carries the kernel's configuration
+    in `weft.attention_mma = {causal, scale, warps, block_q, block_kv}`.
+    Bufferization and deallocation see an opaque call that reads three
+    buffers and writes one; `weft-cuda-attention-to-mma` builds the kernel
+    in its place after them. Other attention ops stay for
+    `xf-lower-attention`.
+
+    Tiling: `warps` warps per block, each owning 16 or 32 of the block's
+    `block-q` query rows (default 16: with 32, where each K and V fragment
+    serves twice the rows, the kernel at head dimension 64 needs every
+    register and spills), `block-kv` keys per block (a multiple of 16).
+    Both tiles must divide into 16-byte copies among the block's threads.
+  }];
+  let options = [
+    Option<"warps", "warps", "int64_t", /*default=*/"4",
+           "warps per block">,
+    Option<"blockQ", "block-q", "int64_t", /*default=*/"0",
+           "query rows per block, 16 or 32 per warp (0: 16 per warp)">,
+    Option<"blockKv", "block-kv", "int64_t", /*default=*/"64",
+           "keys per block, a multiple of 16">,
+  ];
+  let dependentDialects = [
+    "mlir::bufferization::BufferizationDialect", "mlir::func::FuncDialect",
+    "mlir::memref::MemRefDialect"
+  ];
+}
+
+def CudaAttentionToMma : Pass<"weft-cuda-attention-to-mma", "mlir::ModuleOp"> {
+  let summary = "FlashAttention-2 on tensor cores in place of each attention kernel call";
+  let description = [{
+    Replaces each call of a declaration carrying `weft.attention_mma` (from
+    `weft-cuda-outline-attention`) by a `gpu.launch` of the FlashAttention-2
+    forward kernel for sm_80+ tensor cores (`mma.sync.m16n8k16`, f16 or
+    bf16 in, f32 accumulation), and erases the declarations. The kernel is
+    the `xf-lower-attention` loop nest on the hardware:
+
+    * one block of `warps` warps per (query block, head, batch); causal
+      query blocks are scheduled longest first;
+    * the query tile is copied to shared memory once (`cp.async`) and held
+      as A fragments (`ldmatrix`); key and value tiles of `block_kv` rows
+      are double-buffered in shared memory, the next block copied while
+      the current one is computed; 16-byte chunks are XOR-swizzled by row so
+      that neither the copies nor `ldmatrix` conflict on banks;
+    * per key block: S = Q·Kᵀ on tensor cores, the online softmax on S's
+      accumulator registers (row max and sum across each group of four
+      lanes by shuffles, `exp2` with the scale folded in, causal and
+      sequence-end masking), P rounded to 16 bits and reused from registers
+      as the A operand of O += P·V (V through `ldmatrix.trans`);
+    * causal key blocks past the diagonal are never visited (the loop
+      nest's rule), grouped-query heads read their shared key/value head,
+      rows past a sequence are zero-filled on copy and never stored.
+
+    Shared memory is (block_q + 4·block_kv)·D·2 bytes of dynamic shared
+    memory (40 KiB at D = 64, 80 KiB at D = 128 with the default tiling).
+    The launch is named after the declaration, so the kernel keeps that
+    name in the device image.
+
+    bf16 goes through `nvvm.mma.sync` (and f16 with it, so that both share
+    one path): `nvgpu.mma.sync` does not lower bf16.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::gpu::GPUDialect",
+    "mlir::LLVM::LLVMDialect", "mlir::math::MathDialect",
+    "mlir::memref::MemRefDialect", "mlir::NVVM::NVVMDialect",
+    "mlir::nvgpu::NVGPUDialect", "mlir::scf::SCFDialect",
+    "mlir::vector::VectorDialect"
+  ];
+}
+
 def CudaMapToGpu : Pass<"weft-cuda-map-to-gpu", "mlir::func::FuncOp"> {
   let summary = "Turn the top-level loop nests of a bufferized function into GPU launches";
   let description = [{

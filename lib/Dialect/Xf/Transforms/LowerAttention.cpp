@@ -11,6 +11,7 @@
 #include "weft/Dialect/Xf/Transforms/Passes.h"
 
 #include "weft/Dialect/Xf/IR/XfOps.h"
+#include "weft/Dialect/Xf/Transforms/AttentionBlocks.h"
 #include "weft/Support/LinalgBuilders.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -103,26 +104,6 @@ Value isVisible(OpBuilder &b, Location loc, const AttentionShape &s,
   Value belowDiagonal =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, key, limit);
   return arith::AndIOp::create(b, loc, inRange, belowDiagonal);
-}
-
-/// Number of key blocks query block `qb` visits: all of them, or with
-/// `causal` those up to the one holding the last key its last real row sees.
-Value numKeyBlocks(OpBuilder &b, Location loc, const AttentionShape &s,
-                   Value qStart) {
-  int64_t total = s.paddedKv / s.blockKv;
-  if (!s.causal)
-    return arith::ConstantIndexOp::create(b, loc, total);
-  auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
-  // Last real row of the block, then its last visible key (a row that sees
-  // no key still visits the first block, where every score is masked).
-  Value lastRow = arith::MinSIOp::create(
-      b, loc, arith::AddIOp::create(b, loc, qStart, c(s.blockQ - 1)),
-      c(s.seqQ - 1));
-  Value lastKey = arith::MaxSIOp::create(
-      b, loc, arith::AddIOp::create(b, loc, lastRow, s.diagonal), c(0));
-  Value blocks = arith::AddIOp::create(
-      b, loc, arith::DivUIOp::create(b, loc, lastKey, c(s.blockKv)), c(1));
-  return arith::MinSIOp::create(b, loc, blocks, c(total));
 }
 
 /// One key/value block of the online softmax: returns (m', l', O').
@@ -269,7 +250,9 @@ Value buildAttention(OpBuilder &b, Location loc, AttentionOp op,
       createFilledTensor(b, loc, {s.blockQ}, s.compute, -INFINITY),
       createFilledTensor(b, loc, {s.blockQ}, s.compute, 0.0),
       createFilledTensor(b, loc, {s.blockQ, s.valueDim}, s.compute, 0.0)};
-  Value numBlocks = numKeyBlocks(b, loc, s, qStart);
+  Value numBlocks = buildVisitedKeyBlocks(
+      b, loc, s.seqQ, s.blockQ, s.blockKv, s.paddedKv / s.blockKv,
+      s.causal ? s.diagonal : Value(), qStart);
   auto loop = scf::ForOp::create(
       b, loc, c(0), numBlocks, c(1), state,
       [&](OpBuilder &nb, Location l2, Value kb, ValueRange iterArgs) {
@@ -369,11 +352,7 @@ struct XfLowerAttentionPass
         return signalPassFailure();
       }
       rewriter.setInsertionPoint(op);
-      s.diagonal = op.getCausalOffset()
-                       ? op.getCausalOffset()
-                       : arith::ConstantIndexOp::create(rewriter, op.getLoc(),
-                                                        s.seqKv - s.seqQ)
-                             .getResult();
+      s.diagonal = buildCausalDiagonal(rewriter, op);
       Value result = buildAttention(rewriter, op.getLoc(), op, s);
       rewriter.replaceOp(op, result);
     }

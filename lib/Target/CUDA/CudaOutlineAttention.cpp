@@ -1,0 +1,140 @@
+//===- CudaOutlineAttention.cpp - xf.attention to a kernel call -----------===//
+//
+// Picks the attention ops the tensor-core kernel takes (f16/bf16, head
+// dimension 64 or 128 for queries, keys and values alike), decides their
+// tiling, and replaces each by a call of a private kernel declaration on
+// buffers (AttentionKernel.h); the others stay for xf-lower-attention.
+//
+//===----------------------------------------------------------------------===//
+
+#include "weft/Target/CUDA/Passes.h"
+
+#include "weft/Dialect/Xf/IR/XfOps.h"
+#include "weft/Dialect/Xf/Transforms/AttentionBlocks.h"
+#include "weft/Target/CUDA/AttentionKernel.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace weft::cuda {
+#define GEN_PASS_DEF_CUDAOUTLINEATTENTION
+#include "weft/Target/CUDA/Passes.h.inc"
+} // namespace weft::cuda
+
+using namespace mlir;
+using namespace weft;
+using namespace weft::cuda;
+
+namespace {
+
+/// Whether the tensor-core kernel takes `op`.
+bool takesTensorCores(xf::AttentionOp op) {
+  auto q = op.getQuery().getType();
+  Type element = q.getElementType();
+  int64_t d = q.getDimSize(3);
+  return (element.isF16() || element.isBF16()) && (d == 64 || d == 128) &&
+         op.getValue().getType().getDimSize(3) == d &&
+         q.getDimSize(0) > 0 && q.getDimSize(1) > 0 &&
+         op.getKey().getType().getDimSize(1) > 0;
+}
+
+std::string kernelName(xf::AttentionOp op) {
+  std::string name;
+  llvm::raw_string_ostream os(name);
+  auto q = op.getQuery().getType();
+  os << "attention_mma_" << (q.getElementType().isF16() ? "f16" : "bf16")
+     << "_d" << q.getDimSize(3) << (op.getCausal() ? "_causal" : "");
+  return name;
+}
+
+struct CudaOutlineAttentionPass
+    : weft::cuda::impl::CudaOutlineAttentionBase<CudaOutlineAttentionPass> {
+  using Base::Base;
+
+  void runOnOperation() final {
+    ModuleOp module = getOperation();
+    SmallVector<xf::AttentionOp> ops;
+    module.walk([&](xf::AttentionOp op) {
+      if (takesTensorCores(op))
+        ops.push_back(op);
+    });
+    SymbolTable symbols(module);
+    IRRewriter rewriter(&getContext());
+    for (xf::AttentionOp op : ops) {
+      FailureOr<MmaAttentionConfig> config = chooseTiling(op);
+      if (failed(config))
+        return signalPassFailure();
+      outline(rewriter, symbols, op, *config);
+    }
+  }
+
+  /// The tiling from the options (block-q 0: the default for the head
+  /// dimension), checked.
+  FailureOr<MmaAttentionConfig> chooseTiling(xf::AttentionOp op) {
+    int64_t d = op.getQuery().getType().getDimSize(3);
+    MmaAttentionConfig config;
+    config.causal = op.getCausal();
+    config.scale = op.getEffectiveScale();
+    config.warps = warps;
+    // 16 rows per warp by default: at head dimension 64 two row tiles per
+    // warp need all 255 registers and spill (ptxas -v, sm_80), one needs
+    // 167; at 128 one row tile needs 240.
+    config.blockQ =
+        blockQ ? static_cast<int64_t>(blockQ) : 16 * config.warps;
+    config.blockKv = blockKv;
+    if (failed(MmaAttentionConfig::fromAttr(config.toAttr(&getContext()),
+                                            op)))
+      return failure();
+    int64_t chunks = d / 8, threads = config.warps * 32;
+    if ((config.blockQ * chunks) % threads != 0 ||
+        (config.blockKv * chunks) % threads != 0 || threads % chunks != 0)
+      return op.emitOpError("tensor-core attention tiles of ")
+             << config.blockQ << " and " << config.blockKv << " rows of " << d
+             << " elements do not divide among " << threads
+             << " threads in 16-byte copies";
+    return config;
+  }
+
+  void outline(IRRewriter &rewriter, SymbolTable &symbols,
+               xf::AttentionOp op, const MmaAttentionConfig &config) {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = &getContext();
+    auto asBuffer = [](Type type) {
+      auto tensor = cast<RankedTensorType>(type);
+      return MemRefType::get(tensor.getShape(), tensor.getElementType());
+    };
+    SmallVector<Type> argTypes{asBuffer(op.getQuery().getType()),
+                               asBuffer(op.getKey().getType()),
+                               asBuffer(op.getValue().getType()),
+                               asBuffer(op.getType()),
+                               rewriter.getIndexType()};
+
+    // The declaration, one per op (its configuration is its own).
+    ModuleOp module = getOperation();
+    rewriter.setInsertionPointToEnd(module.getBody());
+    auto kernel = func::FuncOp::create(
+        rewriter, loc, kernelName(op),
+        FunctionType::get(ctx, argTypes, TypeRange{}));
+    kernel.setPrivate();
+    kernel->setAttr(kAttentionMmaAttrName, config.toAttr(ctx));
+    symbols.insert(kernel); // renamed on a clash
+
+    // The call on buffers, its result a fresh buffer.
+    rewriter.setInsertionPoint(op);
+    SmallVector<Value> operands;
+    SmallVector<Value> inputs{op.getQuery(), op.getKey(), op.getValue()};
+    for (auto [value, type] : llvm::zip(inputs, argTypes))
+      operands.push_back(bufferization::ToBufferOp::create(
+          rewriter, loc, type, value, rewriter.getUnitAttr()));
+    Value output = memref::AllocOp::create(rewriter, loc,
+                                           cast<MemRefType>(argTypes[3]));
+    operands.push_back(output);
+    operands.push_back(xf::buildCausalDiagonal(rewriter, op));
+    func::CallOp::create(rewriter, loc, kernel, operands);
+    rewriter.replaceOp(op, bufferization::ToTensorOp::create(
+                               rewriter, loc, op.getType(), output,
+                               rewriter.getUnitAttr(), rewriter.getUnitAttr()));
+  }
+};
+
+} // namespace
