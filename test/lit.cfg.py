@@ -41,3 +41,10 @@ import shutil
 ptxas = os.path.join(config.weft_cuda_path, "bin", "ptxas")
 if os.access(ptxas, os.X_OK) or shutil.which("ptxas"):
     config.available_features.add("ptxas")
+
+# cuobjdump disassembles cubins to SASS; tests that check instructions say
+# REQUIRES: cuobjdump (some toolkits ship without it; the GPU machine's run
+# of benchmarks/gpu/run.sh checks the same instructions there).
+cuobjdump = os.path.join(config.weft_cuda_path, "bin", "cuobjdump")
+if os.access(cuobjdump, os.X_OK) or shutil.which("cuobjdump"):
+    config.available_features.add("cuobjdump")

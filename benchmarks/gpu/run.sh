@@ -9,7 +9,9 @@
 #   2. runs the runtime tests, the real-GPU CUDA tests among them;
 #   3. runs each model compiled for CUDA and checks its logits against the
 #      CPU build's;
-#   4. runs the attention benchmark (correctness against float64 first);
+#   4. checks that the attention kernels hold tensor-core instructions in
+#      their SASS (cuobjdump);
+#   5. runs the attention benchmark (correctness against float64 first);
 # and prints a short table last. Results land in $OUT when it is set (the
 # device tool's output folder), else in build-gpu/.
 #
@@ -61,6 +63,14 @@ for model in "$bundle"/models/*/; do
     record "$name vs CPU" "FAILED (see $name.log)"
   fi
 done
+
+step "tensor-core instructions in the attention kernels (cuobjdump -sass)"
+if python3 benchmarks/gpu/sass.py "$bundle"/attention/*.weft --require HMMA >"$out/sass.log" 2>&1; then
+  record "attention SASS" "ok ($(grep -c 'HMMA [1-9]' "$out/sass.log") kernels with HMMA, e.g. $(grep -m1 -o 'HMMA [0-9]*' "$out/sass.log"))"
+else
+  tail -5 "$out/sass.log"
+  record "attention SASS" "FAILED (see sass.log)"
+fi
 
 step "attention benchmark"
 if python3 benchmarks/gpu/attention.py --bundle "$bundle" --weft-run "$build/bin/weft-run" \

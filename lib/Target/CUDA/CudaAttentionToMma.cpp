@@ -51,21 +51,18 @@ using namespace weft::cuda;
 
 namespace {
 
-/// One attention op's shape and the kernel's tiling of it.
-struct MmaAttention {
+/// One attention op's shape and the kernel's configuration.
+struct MmaAttention : MmaAttentionConfig {
   int64_t batch, seqQ, seqKv, headsQ, headsKv, headDim;
   Type element;
-  bool causal;
-  double scale;
-  // Tiling: blockQ = warps · rowTiles · 16 query rows per block.
-  int64_t warps, rowTiles, blockQ, blockKv;
+  /// 16-row tiles per warp: blockQ = warps · rowTiles · 16.
+  int64_t rowTiles;
 
   int64_t threads() const { return warps * 32; }
   int64_t numQueryBlocks() const { return (seqQ + blockQ - 1) / blockQ; }
   int64_t numKeyBlocks() const { return (seqKv + blockKv - 1) / blockKv; }
-  /// Q tile, then two stages of K and two of V, 16-bit elements.
   int64_t sharedBytes() const {
-    return (blockQ + 4 * blockKv) * headDim * 2;
+    return MmaAttentionConfig::sharedBytes(headDim);
   }
 };
 
@@ -282,12 +279,19 @@ SmallVector<Value> AttentionKernelBuilder::buildKeyBlock(
       if (s.causal)
         limit = arith::MinSIOp::create(b, loc, limit,
                                        add(add(row, diagonal), c(1)));
-      Value visibleBelow = toI32(arith::SubIOp::create(b, loc, limit, kStart));
+      // (Clamped below so that a far negative causal offset cannot wrap in
+      // 32 bits.)
+      Value visibleBelow = toI32(arith::MaxSIOp::create(
+          b, loc, arith::SubIOp::create(b, loc, limit, kStart), c(-1)));
 
       SmallVector<Value *> elements;
       for (int64_t n = 0; n < nTiles; ++n)
         for (int64_t e = 0; e < 2; ++e)
           elements.push_back(&scores[m * nTiles + n][half * 2 + e]);
+      // Masked scores stay in S's units (-inf where hidden); the running
+      // max is kept in exp2 units, max(S)·scale·log2(e) (the scale is
+      // positive, as xf.attention requires and the configuration checks,
+      // so the max commutes with the scaling).
       Value blockMax = negInf;
       for (auto [i, element] : llvm::enumerate(elements)) {
         int64_t n = i / 2, e = i % 2;
@@ -296,13 +300,13 @@ SmallVector<Value> AttentionKernelBuilder::buildKeyBlock(
             arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(n * 8 + e)));
         Value visible = arith::CmpIOp::create(
             b, loc, arith::CmpIPredicate::slt, column, visibleBelow);
-        Value x = arith::MulFOp::create(b, loc, *element, scaleLog2);
-        *element = arith::SelectOp::create(b, loc, visible, x, negInf);
-        blockMax = arith::MaxNumFOp::create(b, loc, blockMax, *element);
+        *element = arith::SelectOp::create(b, loc, visible, *element, negInf);
+        blockMax = mma.max(blockMax, *element);
       }
-      blockMax = mma.groupReduce(blockMax, /*max=*/true);
+      blockMax = arith::MulFOp::create(
+          b, loc, mma.groupReduce(blockMax, /*max=*/true), scaleLog2);
       Value oldMax = state[maxIndex(m, half)];
-      Value newMax = arith::MaxNumFOp::create(b, loc, oldMax, blockMax);
+      Value newMax = mma.max(oldMax, blockMax);
       // While a row has seen no key its max is -inf; subtract 0 instead so
       // that exp2 gives 0 rather than NaN.
       Value unseen = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
@@ -312,9 +316,12 @@ SmallVector<Value> AttentionKernelBuilder::buildKeyBlock(
           b, loc, arith::SubFOp::create(b, loc, oldMax, base));
       Value sum = arith::MulFOp::create(b, loc, state[sumIndex(m, half)],
                                         alpha);
+      // P = exp2(S·scale·log2(e) - max), one fma per score; hidden scores
+      // give exp2(-inf) = 0.
+      Value negBase = arith::NegFOp::create(b, loc, base);
       for (Value *element : elements) {
         *element = math::Exp2Op::create(
-            b, loc, arith::SubFOp::create(b, loc, *element, base));
+            b, loc, math::FmaOp::create(b, loc, *element, scaleLog2, negBase));
         sum = arith::AddFOp::create(b, loc, sum, *element);
       }
       next[maxIndex(m, half)] = newMax;
@@ -395,7 +402,25 @@ FailureOr<MmaAttention> describe(func::CallOp call,
                               "static rank-4 buffers with identity layouts");
     types.push_back(type);
   }
+  MemRefType q = types[0], k = types[1], v = types[2], out = types[3];
+  Type element = q.getElementType();
+  int64_t d = q.getDimSize(3);
+  if ((!element.isF16() && !element.isBF16()) || (d != 64 && d != 128) ||
+      k != v || out != q || k.getElementType() != element ||
+      k.getDimSize(0) != q.getDimSize(0) || k.getDimSize(3) != d ||
+      q.getDimSize(2) % k.getDimSize(2) != 0 ||
+      !call.getOperand(4).getType().isIndex())
+    return call.emitOpError(
+        "of a tensor-core attention kernel needs f16 or bf16 query/output "
+        "[B, Sq, Hq, D] and key/value [B, Skv, Hkv, D] buffers with D 64 or "
+        "128 and Hkv dividing Hq, and an index diagonal");
+  if (config.sharedBytes(d) > kMaxSharedBytesPerBlock)
+    return call.emitOpError("of a tensor-core attention kernel needs ")
+           << config.sharedBytes(d)
+           << " bytes of shared memory, more than a block may have ("
+           << kMaxSharedBytesPerBlock << ")";
   MmaAttention s;
+  static_cast<MmaAttentionConfig &>(s) = config;
   s.batch = types[0].getDimSize(0);
   s.seqQ = types[0].getDimSize(1);
   s.headsQ = types[0].getDimSize(2);
@@ -403,11 +428,6 @@ FailureOr<MmaAttention> describe(func::CallOp call,
   s.seqKv = types[1].getDimSize(1);
   s.headsKv = types[1].getDimSize(2);
   s.element = types[0].getElementType();
-  s.causal = config.causal;
-  s.scale = config.scale;
-  s.warps = config.warps;
-  s.blockQ = config.blockQ;
-  s.blockKv = config.blockKv;
   s.rowTiles = s.blockQ / (16 * s.warps);
   return s;
 }
@@ -439,9 +459,10 @@ struct CudaAttentionToMmaPass
         return signalPassFailure();
       buildLaunch(rewriter, call, *s);
     }
+    // Every call was rewritten; the launches name their kernels after the
+    // declarations, which no longer stand for anything.
     for (func::FuncOp kernel : kernels)
-      if (SymbolTable::symbolKnownUseEmpty(kernel, module))
-        rewriter.eraseOp(kernel);
+      rewriter.eraseOp(kernel);
   }
 
   void buildLaunch(IRRewriter &rewriter, func::CallOp call,
@@ -504,6 +525,10 @@ MmaAttentionConfig::fromAttr(Attribute attr, Operation *where) {
   config.warps = warps.getInt();
   config.blockQ = blockQ.getInt();
   config.blockKv = blockKv.getInt();
+  if (!(config.scale > 0.0))
+    return where->emitOpError()
+           << "tensor-core attention needs a positive scale, got "
+           << config.scale;
   if (config.warps < 1 || config.blockQ % (16 * config.warps) != 0 ||
       config.blockQ / (16 * config.warps) > 2 || config.blockKv < 16 ||
       config.blockKv % 16 != 0)

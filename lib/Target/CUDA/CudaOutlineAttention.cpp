@@ -12,6 +12,7 @@
 #include "weft/Dialect/Xf/IR/XfOps.h"
 #include "weft/Dialect/Xf/Transforms/AttentionBlocks.h"
 #include "weft/Target/CUDA/AttentionKernel.h"
+#include "weft/Target/CUDA/WarpMma.h"
 
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/SymbolTable.h"
@@ -92,6 +93,12 @@ struct CudaOutlineAttentionPass
              << config.blockQ << " and " << config.blockKv << " rows of " << d
              << " elements do not divide among " << threads
              << " threads in 16-byte copies";
+    if (config.sharedBytes(d) > kMaxSharedBytesPerBlock)
+      return op.emitOpError("tensor-core attention tiles of ")
+             << config.blockQ << " and " << config.blockKv << " rows of " << d
+             << " elements need " << config.sharedBytes(d)
+             << " bytes of shared memory, more than a block may have ("
+             << kMaxSharedBytesPerBlock << ")";
     return config;
   }
 

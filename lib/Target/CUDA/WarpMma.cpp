@@ -168,21 +168,31 @@ WarpMma::FragmentA WarpMma::packA(const Accumulator &left,
           pack(right[0], right[1]), pack(right[2], right[3])};
 }
 
+Value WarpMma::max(Value x, Value y) {
+  return LLVM::MaxNumOp::create(b, loc, x, y);
+}
+
 Value WarpMma::groupReduce(Value value, bool max) {
   for (int32_t offset : {1, 2}) {
     Value other = gpu::ShuffleOp::create(b, loc, value, offset, /*width=*/32,
                                          gpu::ShuffleMode::XOR)
                       .getShuffleResult();
-    value = max ? arith::MaxNumFOp::create(b, loc, value, other).getResult()
+    value = max ? this->max(value, other)
                 : arith::AddFOp::create(b, loc, value, other).getResult();
   }
   return value;
 }
 
-void weft::cuda::copyTileAsync(
-    OpBuilder &b, Location loc, const SwizzledTile &tile, Value source,
-    function_ref<SmallVector<Value>(Value row, Value col)> sourceIndices,
-    Value validRows, Value thread, int64_t numThreads) {
+namespace {
+
+/// copyTileAsync, with columns at or after `validCols` also zero-filled when
+/// `validCols` is set.
+void copyTile(OpBuilder &b, Location loc, const SwizzledTile &tile,
+              Value source,
+              function_ref<SmallVector<Value>(Value row, Value col)>
+                  sourceIndices,
+              Value validRows, Value validCols, Value thread,
+              int64_t numThreads) {
   int64_t chunksPerRow = tile.cols / 8;
   int64_t chunks = tile.rows * chunksPerRow;
   assert(chunks % numThreads == 0 && numThreads % chunksPerRow == 0 &&
@@ -202,19 +212,48 @@ void weft::cuda::copyTileAsync(
                     ? arith::AndIOp::create(b, loc, firstRow, index(b, loc, 7))
                           .getResult()
                     : Value();
+  // The column test is the same in every pass.
+  Value colValid, sourceCol = col;
+  if (validCols) {
+    colValid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col,
+                                     validCols);
+    sourceCol = arith::SelectOp::create(b, loc, colValid, col, zero);
+  }
   for (int64_t pass = 0; pass < chunks / numThreads; ++pass) {
     Value row = arith::AddIOp::create(b, loc, firstRow,
                                       index(b, loc, pass * rowsPerPass));
     Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
                                         row, validRows);
     Value sourceRow = arith::SelectOp::create(b, loc, valid, row, zero);
+    // A masked chunk reads nothing (source size 0) but still names an
+    // address: its row or column is replaced by the tile's first, valid.
+    if (colValid)
+      valid = arith::AndIOp::create(b, loc, valid, colValid);
     Value elements = arith::SelectOp::create(b, loc, valid, eight, zero);
     nvgpu::DeviceAsyncCopyOp::create(
         b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()),
         tile.memref, tile.indices(b, loc, row, col, phase), source,
-        sourceIndices(sourceRow, col), b.getIndexAttr(8), elements,
+        sourceIndices(sourceRow, sourceCol), b.getIndexAttr(8), elements,
         b.getUnitAttr());
   }
+}
+
+} // namespace
+
+void weft::cuda::copyTileAsync(
+    OpBuilder &b, Location loc, const SwizzledTile &tile, Value source,
+    function_ref<SmallVector<Value>(Value row, Value col)> sourceIndices,
+    Value validRows, Value thread, int64_t numThreads) {
+  copyTile(b, loc, tile, source, sourceIndices, validRows, /*validCols=*/{},
+           thread, numThreads);
+}
+
+void weft::cuda::copyTileAsync(
+    OpBuilder &b, Location loc, const SwizzledTile &tile, Value source,
+    function_ref<SmallVector<Value>(Value row, Value col)> sourceIndices,
+    Value validRows, Value validCols, Value thread, int64_t numThreads) {
+  copyTile(b, loc, tile, source, sourceIndices, validRows, validCols, thread,
+           numThreads);
 }
 
 void weft::cuda::commitAsyncCopies(OpBuilder &b, Location loc) {

@@ -35,6 +35,12 @@ struct MmaAttentionConfig {
   /// Tiling: block_q = warps · (16 or 32) query rows; block_kv keys.
   int64_t warps = 4, blockQ = 128, blockKv = 64;
 
+  /// The kernel's dynamic shared memory at head dimension `headDim`: the
+  /// query tile and two stages of key and value tiles, 16-bit elements.
+  int64_t sharedBytes(int64_t headDim) const {
+    return (blockQ + 4 * blockKv) * headDim * 2;
+  }
+
   mlir::DictionaryAttr toAttr(mlir::MLIRContext *ctx) const;
   /// Reads `attr`; errors are reported on `where`.
   static mlir::FailureOr<MmaAttentionConfig> fromAttr(mlir::Attribute attr,

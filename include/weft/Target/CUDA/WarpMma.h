@@ -31,6 +31,10 @@
 
 namespace weft::cuda {
 
+/// The most dynamic shared memory a block may opt into on every supported
+/// chip (sm_80: 163 KiB; sm_90 allows 227 KiB).
+constexpr int64_t kMaxSharedBytesPerBlock = 163 * 1024;
+
 /// A [rows, cols] tile of 16-bit elements in shared memory, optionally one
 /// of several stages (`stage` indexes a leading dimension). The 16-byte
 /// chunk c of row r is stored at chunk c ^ (r mod 8): the eight rows one
@@ -95,8 +99,11 @@ public:
   FragmentA packA(const Accumulator &left, const Accumulator &right);
 
   /// `value` reduced over the four lanes of the caller's group with `max`
-  /// (maxnumf) or add; every lane of the group gets the result.
+  /// or add; every lane of the group gets the result.
   mlir::Value groupReduce(mlir::Value value, bool max);
+  /// max(x, y) of two f32 as one max.f32 (arith.maxnumf would be expanded
+  /// into compares and selects by the device pipeline's arith expansion).
+  mlir::Value max(mlir::Value x, mlir::Value y);
 
 private:
   /// ldmatrix x4 at the lane's row address; its four registers in order.
@@ -128,6 +135,19 @@ void copyTileAsync(
                                                       mlir::Value col)>
         sourceIndices,
     mlir::Value validRows, mlir::Value thread, int64_t numThreads);
+
+/// The same, with the tile's columns at or after `validCols` zero-filled
+/// as well (their source column is read as column 0's address). Both bounds
+/// count from the tile's first row and column; `validCols` must be a
+/// multiple of 8 so that no chunk straddles it.
+void copyTileAsync(
+    mlir::OpBuilder &b, mlir::Location loc, const SwizzledTile &tile,
+    mlir::Value source,
+    llvm::function_ref<llvm::SmallVector<mlir::Value>(mlir::Value row,
+                                                      mlir::Value col)>
+        sourceIndices,
+    mlir::Value validRows, mlir::Value validCols, mlir::Value thread,
+    int64_t numThreads);
 
 /// Closes the group of cp.async copies issued since the last commit.
 void commitAsyncCopies(mlir::OpBuilder &b, mlir::Location loc);
