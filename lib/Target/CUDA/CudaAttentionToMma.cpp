@@ -92,6 +92,10 @@ private:
   SmallVector<Value> buildKeyBlock(WarpMma &mma, Value block, Value stage,
                                    ArrayRef<WarpMma::FragmentA> qFragments,
                                    ValueRange state);
+  /// Sets the scores of keys a row does not see (past the key sequence,
+  /// or past the causal diagonal) to -inf, in the blocks where some are.
+  void maskScores(WarpMma &mma, Value kStart,
+                  MutableArrayRef<WarpMma::Accumulator> scores);
   /// Stores this thread's rows of O / l.
   void storeOutput(WarpMma &mma, ValueRange state);
 
@@ -263,46 +267,21 @@ SmallVector<Value> AttentionKernelBuilder::buildKeyBlock(
   SmallVector<Value> next(state.begin(), state.end());
   Value scaleLog2 = f32(s.scale * M_LOG2E);
   Value negInf = f32(-INFINITY), zeroF = f32(0.0);
-  Type i32 = b.getI32Type();
-  auto toI32 = [&](Value v) {
-    return arith::IndexCastOp::create(b, loc, i32, v).getResult();
-  };
   Value kStart = mul(block, c(s.blockKv));
-  Value twoT = toI32(arith::ShLIOp::create(b, loc, mma.laneInGroup(), c(1)));
+  maskScores(mma, kStart, scores);
   for (int64_t m = 0; m < s.rowTiles; ++m)
     for (int64_t half = 0; half < 2; ++half) {
-      // Keys of this block the row sees: column < limit - kStart, where
-      // limit = min(Skv, row + diagonal + 1) (Skv alone when not causal).
-      Value row = add(add(qStart, warpRow(m)),
-                      add(mma.group(), c(half * 8)));
-      Value limit = c(s.seqKv);
-      if (s.causal)
-        limit = arith::MinSIOp::create(b, loc, limit,
-                                       add(add(row, diagonal), c(1)));
-      // (Clamped below so that a far negative causal offset cannot wrap in
-      // 32 bits.)
-      Value visibleBelow = toI32(arith::MaxSIOp::create(
-          b, loc, arith::SubIOp::create(b, loc, limit, kStart), c(-1)));
-
       SmallVector<Value *> elements;
       for (int64_t n = 0; n < nTiles; ++n)
         for (int64_t e = 0; e < 2; ++e)
           elements.push_back(&scores[m * nTiles + n][half * 2 + e]);
-      // Masked scores stay in S's units (-inf where hidden); the running
-      // max is kept in exp2 units, max(S)·scale·log2(e) (the scale is
-      // positive, as xf.attention requires and the configuration checks,
-      // so the max commutes with the scaling).
+      // Scores stay in S's units (-inf where hidden); the running max is
+      // kept in exp2 units, max(S)·scale·log2(e) (the scale is positive, as
+      // xf.attention requires and the configuration checks, so the max
+      // commutes with the scaling).
       Value blockMax = negInf;
-      for (auto [i, element] : llvm::enumerate(elements)) {
-        int64_t n = i / 2, e = i % 2;
-        Value column = arith::AddIOp::create(
-            b, loc, twoT,
-            arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(n * 8 + e)));
-        Value visible = arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::slt, column, visibleBelow);
-        *element = arith::SelectOp::create(b, loc, visible, *element, negInf);
+      for (Value *element : elements)
         blockMax = mma.max(blockMax, *element);
-      }
       blockMax = arith::MulFOp::create(
           b, loc, mma.groupReduce(blockMax, /*max=*/true), scaleLog2);
       Value oldMax = state[maxIndex(m, half)];
@@ -355,6 +334,74 @@ SmallVector<Value> AttentionKernelBuilder::buildKeyBlock(
     }
   }
   return next;
+}
+
+void AttentionKernelBuilder::maskScores(
+    WarpMma &mma, Value kStart, MutableArrayRef<WarpMma::Accumulator> scores) {
+  int64_t nTiles = s.blockKv / 8;
+  // Whether any row of this warp misses a key of this block: the block
+  // runs past the key sequence, or (causal) its last key lies past the
+  // diagonal of the warp's first row. The same for the whole warp, so the
+  // branch does not diverge; most blocks of a long sequence skip the work.
+  Value blockEnd = add(kStart, c(s.blockKv));
+  Value needed = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
+                                       blockEnd, c(s.seqKv));
+  if (s.causal) {
+    Value firstRow = add(qStart, warpRow(0));
+    Value firstLimit = add(add(firstRow, diagonal), c(1));
+    needed = arith::OrIOp::create(
+        b, loc, needed,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, blockEnd,
+                              firstLimit));
+  }
+  SmallVector<Type> types(scores.size() * 4, b.getF32Type());
+  auto branch = scf::IfOp::create(b, loc, types, needed, /*withElse=*/true);
+  SmallVector<Value> flat;
+  for (const WarpMma::Accumulator &tile : scores)
+    flat.append(tile.begin(), tile.end());
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(branch.elseBlock());
+    scf::YieldOp::create(b, loc, flat);
+    b.setInsertionPointToStart(branch.thenBlock());
+    Type i32 = b.getI32Type();
+    auto toI32 = [&](Value v) {
+      return arith::IndexCastOp::create(b, loc, i32, v).getResult();
+    };
+    Value negInf = f32(-INFINITY);
+    Value twoT =
+        toI32(arith::ShLIOp::create(b, loc, mma.laneInGroup(), c(1)));
+    for (int64_t m = 0; m < s.rowTiles; ++m)
+      for (int64_t half = 0; half < 2; ++half) {
+        // Keys of this block the row sees: column < limit - kStart, where
+        // limit = min(Skv, row + diagonal + 1) (Skv alone when not causal),
+        // clamped below so that a far negative causal offset cannot wrap
+        // in 32 bits.
+        Value row = add(add(qStart, warpRow(m)),
+                        add(mma.group(), c(half * 8)));
+        Value limit = c(s.seqKv);
+        if (s.causal)
+          limit = arith::MinSIOp::create(b, loc, limit,
+                                         add(add(row, diagonal), c(1)));
+        Value visibleBelow = toI32(arith::MaxSIOp::create(
+            b, loc, arith::SubIOp::create(b, loc, limit, kStart), c(-1)));
+        for (int64_t n = 0; n < nTiles; ++n)
+          for (int64_t e = 0; e < 2; ++e) {
+            Value column = arith::AddIOp::create(
+                b, loc, twoT,
+                arith::ConstantOp::create(b, loc,
+                                          b.getI32IntegerAttr(n * 8 + e)));
+            Value visible = arith::CmpIOp::create(
+                b, loc, arith::CmpIPredicate::slt, column, visibleBelow);
+            Value &score = flat[((m * nTiles + n) * 4) + half * 2 + e];
+            score = arith::SelectOp::create(b, loc, visible, score, negInf);
+          }
+      }
+    scf::YieldOp::create(b, loc, flat);
+  }
+  for (auto [i, tile] : llvm::enumerate(scores))
+    for (int64_t j = 0; j < 4; ++j)
+      tile[j] = branch.getResult(i * 4 + j);
 }
 
 void AttentionKernelBuilder::storeOutput(WarpMma &mma, ValueRange state) {

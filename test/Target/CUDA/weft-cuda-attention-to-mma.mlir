@@ -35,6 +35,13 @@
 // S = Q·Kᵀ: 4 k-steps x 8 key tiles; the online softmax; O += P·V: 4
 // k-steps x 8 head tiles, V through transposed loads.
 // CHECK-COUNT-32:  nvvm.mma.sync
+// Only blocks where some row of the warp misses a key (the ragged end, the
+// causal diagonal) mask their scores, in a warp-uniform branch.
+// CHECK:           %{{.*}}:32 = scf.if %{{.*}} -> (f32,
+// CHECK-COUNT-32:    arith.select %{{.*}}, %{{.*}}, %cst
+// CHECK:             scf.yield
+// CHECK:           } else {
+// CHECK-NEXT:        scf.yield
 // CHECK:           gpu.shuffle xor %{{.*}}, %c1_i32, %c32_i32
 // CHECK:           gpu.shuffle xor %{{.*}}, %c2_i32, %c32_i32
 // CHECK:           math.exp2
