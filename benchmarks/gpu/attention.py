@@ -10,7 +10,9 @@ match a float64 reference (PyTorch on the GPU) within a relative error of
 so this measures the kernel's own error — and every element finite. Timing: weft-run's device time (CUDA
 events around the call, mean of --repeat runs after one warm-up) and
 ``torch.nn.functional.scaled_dot_product_attention`` restricted to the
-FlashAttention-2 and the cuDNN back ends (CUDA events, same repeats).
+FlashAttention-2 and the cuDNN back ends, and a Triton FlashAttention kernel
+after Triton's fused-attention tutorial (triton_attention.py, autotuned
+first, checked against the same reference) (CUDA events, same repeats).
 TFLOP/s count 4·B·S²·H·D for full attention and half of it for causal.
 
 Usage: python3 benchmarks/gpu/attention.py --bundle gpu-bundle --weft-run build-gpu/bin/weft-run
@@ -25,9 +27,13 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import sys
+
 import numpy as np
 import torch
 from safetensors.torch import save_file
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # triton_attention
 
 TOLERANCE = 2e-3
 DTYPES = {"f16": torch.float16, "bf16": torch.bfloat16}
@@ -49,6 +55,31 @@ def sdpa_ms(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool, bac
     except RuntimeError:
         return None  # the back end does not take this case
     return start.elapsed_time(end) / repeat
+
+
+def timed_ms(fn, repeat: int) -> float:
+    fn()
+    torch.cuda.synchronize()
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    for _ in range(repeat):
+        fn()
+    end.record()
+    torch.cuda.synchronize()
+    return start.elapsed_time(end) / repeat
+
+
+def triton_ms(q, k, v, causal: bool, ref: torch.Tensor, repeat: int) -> tuple[float | None, str | None]:
+    """The Triton kernel's time, or None and why (not installed, wrong)."""
+    try:
+        from triton_attention import attention
+    except ImportError as error:
+        return None, f"triton: {error}"
+    got = attention(q, k, v, causal)
+    error = float((got.double() - ref).abs().max() / ref.abs().max())
+    if not error <= TOLERANCE:
+        return None, f"triton: relative error {error:.1e}"
+    return timed_ms(lambda: attention(q, k, v, causal), repeat), None
 
 
 def reference(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool) -> torch.Tensor:
@@ -89,10 +120,31 @@ def run_case(case: dict, bundle: Path, weft_run: Path, repeat: int, work: Path, 
     from torch.nn.attention import SDPBackend
     row["flash2_ms"] = sdpa_ms(q, k, v, case["causal"], SDPBackend.FLASH_ATTENTION, repeat)
     row["cudnn_ms"] = sdpa_ms(q, k, v, case["causal"], SDPBackend.CUDNN_ATTENTION, repeat)
-    for key in ("weft", "flash2", "cudnn"):
+    row["triton_ms"], note = triton_ms(q, k, v, case["causal"], ref, repeat)
+    if note:
+        row["triton_note"] = note
+    for key in ("weft", "flash2", "cudnn", "triton"):
         ms = row.get(f"{key}_ms")
         row[f"{key}_tflops"] = flops / (ms * 1e-3) / 1e12 if ms else None
     return row
+
+
+def markdown(rows: list[dict], device: str, repeat: int) -> str:
+    import datetime
+    fmt = lambda x: f"{x:.1f}" if x else "–"  # noqa: E731
+    lines = [f"Attention forward on {device}, {datetime.date.today().isoformat()} "
+             f"(B·S = 16k, H·D = 2048; TFLOP/s, mean of {repeat} runs after a warm-up; "
+             f"relative error vs float64):", "",
+             "| dtype | D | causal | S | error | Weft | SDPA FA2 | SDPA cuDNN | Triton | Weft / FA2 |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(rows, key=lambda r: (r["dtype"], r["dim"], r["causal"], r["seq"])):
+        ratio = (f"{r['weft_tflops'] / r['flash2_tflops']:.2f}"
+                 if r.get("weft_tflops") and r.get("flash2_tflops") else "–")
+        error = f"{r['rel_error']:.1e}" if "rel_error" in r else r.get("error", ["–"])[0]
+        lines.append(f"| {r['dtype']} | {r['dim']} | {'yes' if r['causal'] else 'no'} | {r['seq']} | {error} | "
+                     f"{fmt(r.get('weft_tflops'))} | {fmt(r.get('flash2_tflops'))} | "
+                     f"{fmt(r.get('cudnn_tflops'))} | {fmt(r.get('triton_tflops'))} | {ratio} |")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> int:
@@ -101,6 +153,8 @@ def main() -> int:
     parser.add_argument("--weft-run", type=Path, required=True)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--markdown", type=Path,
+                        help="also write the table as Markdown with the device and date (docs/benchmarks.md)")
     parser.add_argument("--max-seconds", type=float, default=60,
                         help="per case; a case that takes longer skips the longer sequences of its kind")
     args = parser.parse_args()
@@ -123,10 +177,14 @@ def main() -> int:
             fmt = lambda x: f"{x:8.1f}" if x else "       -"  # noqa: E731
             print(f"{row['name']:24} {'ok ' if ok else 'BAD'} err {row.get('rel_error', float('nan')):.1e} "
                   f"TFLOP/s weft {fmt(row.get('weft_tflops'))} flash2 {fmt(row.get('flash2_tflops'))} "
-                  f"cudnn {fmt(row.get('cudnn_tflops'))}" + (f"  {row['error']}" if "error" in row else ""),
+                  f"cudnn {fmt(row.get('cudnn_tflops'))} triton {fmt(row.get('triton_tflops'))}"
+                  + (f"  {row['error']}" if "error" in row else "")
+                  + (f"  ({row['triton_note']})" if "triton_note" in row else ""),
                   flush=True)
     if args.json:
         args.json.write_text(json.dumps({"device": torch.cuda.get_device_name(), "rows": rows}, indent=1))
+    if args.markdown:
+        args.markdown.write_text(markdown(rows, torch.cuda.get_device_name(), args.repeat))
     print(f"attention: {len(rows) - failed} of {len(rows)} cases within {TOLERANCE} of float64")
     return 1 if failed else 0
 

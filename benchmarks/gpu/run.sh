@@ -11,7 +11,9 @@
 #      CPU build's;
 #   4. checks that the attention kernels hold tensor-core instructions in
 #      their SASS (cuobjdump);
-#   5. runs the attention benchmark (correctness against float64 first);
+#   5. runs the attention benchmark (correctness against float64 first;
+#      Weft vs SDPA's FlashAttention-2 and cuDNN back ends and a Triton
+#      kernel), writing attention.json, attention.md and attention.svg;
 # and prints a short table last. Results land in $OUT when it is set (the
 # device tool's output folder), else in build-gpu/.
 #
@@ -74,10 +76,14 @@ fi
 
 step "attention benchmark"
 if python3 benchmarks/gpu/attention.py --bundle "$bundle" --weft-run "$build/bin/weft-run" \
-     --json "$out/attention.json" 2>&1 | tee "$out/attention.log"; then
+     --json "$out/attention.json" --markdown "$out/attention.md" 2>&1 | tee "$out/attention.log"; then
   record "attention vs float64" "ok ($(tail -1 "$out/attention.log"))"
 else
   record "attention vs float64" "FAILED ($(tail -1 "$out/attention.log"))"
+fi
+
+if [ -s "$out/attention.json" ]; then
+  python3 benchmarks/gpu/plot.py "$out/attention.json" "$out/attention.svg" || true
 fi
 
 step "summary"
