@@ -20,8 +20,10 @@
 //   end:    O / l rounded and stored; rows past the sequence are neither
 //           read nor written.
 //
-// The call becomes a gpu.launch over its buffers, which outlining and the
-// launch lowering then treat as any other kernel.
+// Each declaration becomes one kernel (a gpu.func in the gpu.module
+// weft_attention_kernels) and each call a gpu.launch_func of it, which the
+// launch lowering treats as any other; layers of one configuration share
+// their kernel.
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,7 +38,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 
-#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/MapVector.h"
 
 #include <cmath>
 
@@ -66,14 +68,16 @@ struct MmaAttention : MmaAttentionConfig {
   }
 };
 
-/// The kernel for one op, built into the launch body (`b` at its start).
+/// The kernel's body, built into a gpu.func whose arguments are the
+/// query, key, value and output buffers and the diagonal (`b` at the end of
+/// its entry block).
 class AttentionKernelBuilder {
 public:
   AttentionKernelBuilder(OpBuilder &b, Location loc, const MmaAttention &s,
-                         gpu::LaunchOp launch, Value query, Value key,
-                         Value value, Value output, Value diagonal)
-      : b(b), loc(loc), s(s), launch(launch), query(query), key(key),
-        value(value), output(output), diagonal(diagonal) {}
+                         Value query, Value key, Value value, Value output,
+                         Value diagonal)
+      : b(b), loc(loc), s(s), query(query), key(key), value(value),
+        output(output), diagonal(diagonal) {}
 
   void build();
 
@@ -119,7 +123,6 @@ private:
   OpBuilder &b;
   Location loc;
   const MmaAttention &s;
-  gpu::LaunchOp launch;
   Value query, key, value, output, diagonal;
   // Set by build().
   Value thread, warp, lane, batch, head, kvHead, qStart;
@@ -147,14 +150,14 @@ void AttentionKernelBuilder::copyKeyValueBlock(Value block, Value stage) {
 void AttentionKernelBuilder::build() {
   MLIRContext *ctx = b.getContext();
   // 1. Who this thread is, and which tile its block computes.
-  thread = launch.getThreadIds().x;
+  thread = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   lane = arith::AndIOp::create(b, loc, thread, c(31));
   warp = arith::ShRUIOp::create(b, loc, thread, c(5));
-  Value qBlock = launch.getBlockIds().x;
+  Value qBlock = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
   if (s.causal) // longest blocks (most keys) first
     qBlock = arith::SubIOp::create(b, loc, c(s.numQueryBlocks() - 1), qBlock);
-  head = launch.getBlockIds().y;
-  batch = launch.getBlockIds().z;
+  head = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+  batch = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
   kvHead = arith::DivUIOp::create(b, loc, head, c(s.headsQ / s.headsKv));
   qStart = mul(qBlock, c(s.blockQ));
 
@@ -484,6 +487,7 @@ struct CudaAttentionToMmaPass
   using Base::Base;
 
   void runOnOperation() final {
+    // 1. The calls of kernel declarations.
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
     SmallVector<func::CallOp> calls;
@@ -492,11 +496,21 @@ struct CudaAttentionToMmaPass
       if (callee && callee->hasAttr(kAttentionMmaAttrName))
         calls.push_back(call);
     });
+    if (calls.empty())
+      return;
+
+    // 2. One kernel per declaration (calls of one declaration share its
+    //    types and configuration), then a launch of it per call.
     IRRewriter rewriter(&getContext());
-    llvm::SetVector<func::FuncOp> kernels;
+    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                    rewriter.getUnitAttr());
+    rewriter.setInsertionPointToEnd(module.getBody());
+    auto kernelModule = gpu::GPUModuleOp::create(rewriter, module.getLoc(),
+                                                 "weft_attention_kernels");
+    symbols.insert(kernelModule);
+    llvm::MapVector<func::FuncOp, gpu::GPUFuncOp> kernels;
     for (func::CallOp call : calls) {
       auto callee = symbols.lookup<func::FuncOp>(call.getCallee());
-      kernels.insert(callee);
       FailureOr<MmaAttentionConfig> config = MmaAttentionConfig::fromAttr(
           callee->getAttr(kAttentionMmaAttrName), callee);
       if (failed(config))
@@ -504,39 +518,55 @@ struct CudaAttentionToMmaPass
       FailureOr<MmaAttention> s = describe(call, *config);
       if (failed(s))
         return signalPassFailure();
-      buildLaunch(rewriter, call, *s);
+      gpu::GPUFuncOp &kernel = kernels[callee];
+      if (!kernel)
+        kernel = buildKernel(rewriter, kernelModule, callee, *s);
+      launch(rewriter, call, kernel, *s);
     }
-    // Every call was rewritten; the launches name their kernels after the
-    // declarations, which no longer stand for anything.
-    for (func::FuncOp kernel : kernels)
-      rewriter.eraseOp(kernel);
+
+    // 3. The declarations no longer stand for anything.
+    for (auto &[declaration, kernel] : kernels)
+      rewriter.eraseOp(declaration);
   }
 
-  void buildLaunch(IRRewriter &rewriter, func::CallOp call,
-                   const MmaAttention &s) {
+  gpu::GPUFuncOp buildKernel(IRRewriter &rewriter,
+                             gpu::GPUModuleOp kernelModule,
+                             func::FuncOp declaration, const MmaAttention &s) {
+    Location loc = declaration.getLoc();
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointToEnd(kernelModule.getBody());
+    auto kernel = gpu::GPUFuncOp::create(rewriter, loc,
+                                         declaration.getSymName(),
+                                         declaration.getFunctionType());
+    kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
+                    rewriter.getUnitAttr());
+    kernel.setKnownBlockSizeAttr(rewriter.getDenseI32ArrayAttr(
+        {static_cast<int32_t>(s.threads()), 1, 1}));
+    Block &entry = kernel.getBody().front();
+    rewriter.setInsertionPointToEnd(&entry);
+    auto ret = gpu::ReturnOp::create(rewriter, loc);
+    rewriter.setInsertionPoint(ret);
+    AttentionKernelBuilder(rewriter, loc, s, entry.getArgument(0),
+                           entry.getArgument(1), entry.getArgument(2),
+                           entry.getArgument(3), entry.getArgument(4))
+        .build();
+    return kernel;
+  }
+
+  void launch(IRRewriter &rewriter, func::CallOp call, gpu::GPUFuncOp kernel,
+              const MmaAttention &s) {
     Location loc = call.getLoc();
     rewriter.setInsertionPoint(call);
-    auto c = [&](int64_t v) {
+    auto c = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(rewriter, loc, v);
     };
-    auto launch = gpu::LaunchOp::create(
-        rewriter, loc, c(s.numQueryBlocks()), c(s.headsQ), c(s.batch),
-        c(s.threads()), c(1), c(1),
+    gpu::LaunchFuncOp::create(
+        rewriter, loc, kernel,
+        gpu::KernelDim3{c(s.numQueryBlocks()), c(s.headsQ), c(s.batch)},
+        gpu::KernelDim3{c(s.threads()), c(1), c(1)},
         arith::ConstantIntOp::create(rewriter, loc, rewriter.getI32Type(),
                                      s.sharedBytes()),
-        /*asyncTokenType=*/nullptr, /*asyncDependencies=*/{},
-        /*workgroupAttributions=*/{}, /*privateAttributions=*/{},
-        /*clusterSizeX=*/nullptr, /*clusterSizeY=*/nullptr,
-        /*clusterSizeZ=*/nullptr, /*module=*/nullptr,
-        FlatSymbolRefAttr::get(rewriter.getContext(), call.getCallee()));
-    Block &body = launch.getBody().front();
-    rewriter.setInsertionPointToStart(&body);
-    auto terminator = gpu::TerminatorOp::create(rewriter, loc);
-    rewriter.setInsertionPoint(terminator);
-    ValueRange operands = call.getOperands();
-    AttentionKernelBuilder(rewriter, loc, s, launch, operands[0], operands[1],
-                           operands[2], operands[3], operands[4])
-        .build();
+        call.getOperands());
     rewriter.eraseOp(call);
   }
 };

@@ -69,6 +69,10 @@ struct CudaOutlineAttentionPass
     }
   }
 
+  /// Declarations by (signature, configuration): ops alike (the layers of
+  /// a model) share one, and so one kernel.
+  llvm::DenseMap<std::pair<Type, Attribute>, func::FuncOp> declarations;
+
   /// The tiling from the options (block-q 0: the default for the head
   /// dimension), checked.
   FailureOr<MmaAttentionConfig> chooseTiling(xf::AttentionOp op) {
@@ -116,15 +120,18 @@ struct CudaOutlineAttentionPass
                                asBuffer(op.getType()),
                                rewriter.getIndexType()};
 
-    // The declaration, one per op (its configuration is its own).
-    ModuleOp module = getOperation();
-    rewriter.setInsertionPointToEnd(module.getBody());
-    auto kernel = func::FuncOp::create(
-        rewriter, loc, kernelName(op),
-        FunctionType::get(ctx, argTypes, TypeRange{}));
-    kernel.setPrivate();
-    kernel->setAttr(kAttentionMmaAttrName, config.toAttr(ctx));
-    symbols.insert(kernel); // renamed on a clash
+    // The declaration, shared by ops of one signature and configuration.
+    auto type = FunctionType::get(ctx, argTypes, TypeRange{});
+    DictionaryAttr configAttr = config.toAttr(ctx);
+    func::FuncOp &kernel = declarations[{type, configAttr}];
+    if (!kernel) {
+      ModuleOp module = getOperation();
+      rewriter.setInsertionPointToEnd(module.getBody());
+      kernel = func::FuncOp::create(rewriter, loc, kernelName(op), type);
+      kernel.setPrivate();
+      kernel->setAttr(kAttentionMmaAttrName, configAttr);
+      symbols.insert(kernel); // renamed on a clash
+    }
 
     // The call on buffers, its result a fresh buffer.
     rewriter.setInsertionPoint(op);

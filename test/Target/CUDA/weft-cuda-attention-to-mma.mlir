@@ -6,10 +6,17 @@
 // (Q 8 KiB, two stages of K and of V 16 KiB each).
 // CHECK-LABEL: func.func @causal_f16_d64
 // CHECK-NOT:   call
-// CHECK:       gpu.launch blocks(%[[QB:.*]], %[[H:.*]], %[[B:.*]]) in (%{{.*}} = %c4, %{{.*}} = %c4, %{{.*}} = %c2) threads(%[[T:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c128, %{{.*}} = %c1, %{{.*}} = %c1) dynamic_shared_memory_size %c40960_i32 function(@attention_mma_f16_d64_causal)
+// CHECK:       gpu.launch_func @weft_attention_kernels::@attention_mma_f16_d64_causal blocks in (%c4, %c4, %c2) threads in (%c128, %c1, %c1) dynamic_shared_memory_size %c40960_i32 args(%arg0 : memref<2x200x4x64xf16>, %arg1 : memref<2x300x2x64xf16>, %arg2 : memref<2x300x2x64xf16>, %arg3 : memref<2x200x4x64xf16>, %c100 : index)
+// The declaration is gone; the kernel is a gpu.func of its name.
+// CHECK-NOT:   func.func private @attention_mma
+// CHECK:       gpu.module @weft_attention_kernels
+// CHECK:       gpu.func @attention_mma_f16_d64_causal(%arg0: memref<2x200x4x64xf16>, %arg1: memref<2x300x2x64xf16>, %arg2: memref<2x300x2x64xf16>, %arg3: memref<2x200x4x64xf16>, %arg4: index) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
 // Causal query blocks longest first; the key/value head of a query head.
-// CHECK:         arith.subi %c3, %[[QB]]
-// CHECK:         arith.divui %[[H]], %c2
+// CHECK:         %[[QB:.*]] = gpu.block_id  x
+// CHECK-NEXT:    arith.subi %c3, %[[QB]]
+// CHECK-NEXT:    %[[H:.*]] = gpu.block_id  y
+// CHECK-NEXT:    %[[B:.*]] = gpu.block_id  z
+// CHECK-NEXT:    arith.divui %[[H]], %c2
 // CHECK:         %[[SMEM:.*]] = gpu.dynamic_shared_memory
 // CHECK:         %[[QT:.*]] = memref.view %[[SMEM]][%c0][] {{.*}} to memref<64x64xf16, #gpu.address_space<workgroup>>
 // CHECK:         %[[KT:.*]] = memref.view %[[SMEM]][%c8192][] {{.*}} to memref<2x64x64xf16, #gpu.address_space<workgroup>>
@@ -55,9 +62,7 @@
 // CHECK:         arith.divf
 // CHECK:         scf.if
 // CHECK:           vector.store %{{.*}}, %arg3[%[[B]], %{{.*}}, %[[H]], %{{.*}}] {alignment = 4 : i64} : memref<2x200x4x64xf16>, vector<2xf16>
-// CHECK:         gpu.terminator
-// The declaration is gone.
-// CHECK-NOT:   func.func private @attention_mma
+// CHECK:         gpu.return
 func.func @causal_f16_d64(%q: memref<2x200x4x64xf16>, %k: memref<2x300x2x64xf16>, %v: memref<2x300x2x64xf16>, %o: memref<2x200x4x64xf16>) {
   %d = arith.constant 100 : index
   call @attention_mma_f16_d64_causal(%q, %k, %v, %o, %d) : (memref<2x200x4x64xf16>, memref<2x300x2x64xf16>, memref<2x300x2x64xf16>, memref<2x200x4x64xf16>, index) -> ()
@@ -71,7 +76,9 @@ func.func private @attention_mma_f16_d64_causal(memref<2x200x4x64xf16>, memref<2
 // fragments travel as i32 registers; 80 KiB... here (64 + 4·32)·128·2 =
 // 48 KiB of shared memory; query blocks in order.
 // CHECK-LABEL: func.func @bf16_d128
-// CHECK:       gpu.launch blocks(%[[QB:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c2, %{{.*}} = %c8, %{{.*}} = %c1) threads({{.*}}) in (%{{.*}} = %c64, {{.*}}) dynamic_shared_memory_size %c49152_i32 function(@attention_mma_bf16_d128)
+// CHECK:       gpu.launch_func @weft_attention_kernels::@attention_mma_bf16_d128 blocks in (%c2, %c8, %c1) threads in (%c64, %c1, %c1) dynamic_shared_memory_size %c49152_i32
+// CHECK:       gpu.func @attention_mma_bf16_d128(
+// CHECK:         %[[QB:.*]] = gpu.block_id  x
 // CHECK-NOT:     arith.subi %{{.*}}, %[[QB]]
 // CHECK:         vector.bitcast %{{.*}} : vector<2xbf16> to vector<1xi32>
 // Two row tiles per warp: 2 x (8 k-steps x 4 key tiles + 2 k-steps x 16

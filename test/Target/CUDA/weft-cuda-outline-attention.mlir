@@ -62,3 +62,17 @@ func.func @not_taken(%q32: tensor<1x8x2x64xf32>, %q: tensor<1x8x2x32xf16>, %k: t
   %c = xf.attention %kq, %k, %v : (tensor<1x8x2x64xf16>, tensor<1x8x2x64xf16>, tensor<1x8x2x128xf16>) -> tensor<1x8x2x128xf16>
   return %a, %b, %c : tensor<1x8x2x64xf32>, tensor<1x8x2x32xf16>, tensor<1x8x2x128xf16>
 }
+
+// -----
+
+// Ops of one signature and configuration (two layers) share a declaration.
+// CHECK-LABEL: func.func @two_layers
+// CHECK:       call @attention_mma_f16_d128_causal(
+// CHECK:       call @attention_mma_f16_d128_causal(
+// CHECK:       func.func private @attention_mma_f16_d128_causal(
+// CHECK-NOT:   func.func private
+func.func @two_layers(%q: tensor<1x32x2x128xf16>) -> tensor<1x32x2x128xf16> {
+  %a = xf.attention %q, %q, %q causal : (tensor<1x32x2x128xf16>, tensor<1x32x2x128xf16>, tensor<1x32x2x128xf16>) -> tensor<1x32x2x128xf16>
+  %b = xf.attention %a, %a, %a causal : (tensor<1x32x2x128xf16>, tensor<1x32x2x128xf16>, tensor<1x32x2x128xf16>) -> tensor<1x32x2x128xf16>
+  return %b : tensor<1x32x2x128xf16>
+}

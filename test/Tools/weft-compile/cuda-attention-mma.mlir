@@ -14,9 +14,9 @@
 
 // Four attention ops, four kernels, no spills, no stack.
 // CHECK:      "device": {
-// SM80-NEXT:    "chip": "sm_80",
-// SM90-NEXT:    "chip": "sm_90",
-// CHECK-NEXT:   "kernels": [
+// SM80:         "chip": "sm_80",
+// SM90:         "chip": "sm_90",
+// CHECK:        "kernels": [
 // CHECK-DAG:      "name": "attention_mma_f16_d64_causal",
 // CHECK-DAG:      "name": "attention_mma_bf16_d64",
 // CHECK-DAG:      "name": "attention_mma_f16_d128_causal",
