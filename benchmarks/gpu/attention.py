@@ -22,18 +22,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
-import subprocess
+import sys
 import tempfile
 from pathlib import Path
-
-import sys
 
 import numpy as np
 import torch
 from safetensors.torch import save_file
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # triton_attention
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # common, triton_attention
+from common import run_weft, timed_ms  # noqa: E402
 
 TOLERANCE = 2e-3
 DTYPES = {"f16": torch.float16, "bf16": torch.bfloat16}
@@ -42,31 +40,12 @@ DTYPES = {"f16": torch.float16, "bf16": torch.bfloat16}
 def sdpa_ms(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool, backend, repeat: int) -> float | None:
     from torch.nn.attention import sdpa_kernel
     qt, kt, vt = (x.transpose(1, 2) for x in (q, k, v))  # (B, H, S, D)
+    attend = lambda: torch.nn.functional.scaled_dot_product_attention(qt, kt, vt, is_causal=causal)  # noqa: E731
     try:
         with sdpa_kernel(backend):
-            torch.nn.functional.scaled_dot_product_attention(qt, kt, vt, is_causal=causal)
-            torch.cuda.synchronize()
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            for _ in range(repeat):
-                torch.nn.functional.scaled_dot_product_attention(qt, kt, vt, is_causal=causal)
-            end.record()
-            torch.cuda.synchronize()
+            return timed_ms(attend, repeat)
     except RuntimeError:
         return None  # the back end does not take this case
-    return start.elapsed_time(end) / repeat
-
-
-def timed_ms(fn, repeat: int) -> float:
-    fn()
-    torch.cuda.synchronize()
-    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    start.record()
-    for _ in range(repeat):
-        fn()
-    end.record()
-    torch.cuda.synchronize()
-    return start.elapsed_time(end) / repeat
 
 
 def triton_ms(q, k, v, causal: bool, ref: torch.Tensor, repeat: int) -> tuple[float | None, str | None]:
@@ -101,22 +80,16 @@ def run_case(case: dict, bundle: Path, weft_run: Path, repeat: int, work: Path, 
     out = work / "o.npy"
     row = dict(case)
     flops = 4 * b * s * s * h * d / (2 if case["causal"] else 1)
-    try:
-        proc = subprocess.run([str(weft_run), f"--module={bundle / 'attention' / (case['name'] + '.weft')}",
-                               "--device=cuda", f"--weights={weights}", f"--output=@{out}", f"--repeat={repeat}",
-                               "--print_max_element_count=0"], capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        row["error"] = [f"timed out after {timeout:.0f} s"]
+    result, weft_ms, error = run_weft(weft_run, bundle / "attention" / (case["name"] + ".weft"), weights, out,
+                                      repeat, timeout)
+    if error:
+        row["error"] = error
         return row
-    if proc.returncode != 0:
-        row["error"] = (proc.stdout + proc.stderr).strip().splitlines()[-1:]
-        return row
-    got = torch.from_numpy(np.load(out).astype(np.float64)).cuda()
+    got = torch.from_numpy(result.astype(np.float64)).cuda()
     ref = reference(q, k, v, case["causal"])
     row["rel_error"] = float((got - ref).abs().max() / ref.abs().max())
     row["finite"] = bool(torch.isfinite(got).all())
-    m = re.search(r"time: mean ([0-9.]+) ms", proc.stdout)
-    row["weft_ms"] = float(m.group(1)) if m else None
+    row["weft_ms"] = weft_ms
     from torch.nn.attention import SDPBackend
     row["flash2_ms"] = sdpa_ms(q, k, v, case["causal"], SDPBackend.FLASH_ATTENTION, repeat)
     row["cudnn_ms"] = sdpa_ms(q, k, v, case["causal"], SDPBackend.CUDNN_ATTENTION, repeat)

@@ -11,6 +11,10 @@ so the artifacts are compiled on this machine and carried there:
 * ``attention/<case>.weft``: ``xf.attention`` alone for each benchmark case
   (dtype, head dim, sequence length, causal), q/k/v bound by name from a
   .safetensors file (so bf16 travels too), and ``cases.json`` listing them;
+* ``linear/<case>.weft``: ``xf.linear`` with its epilogue (bias, GELU or
+  SiLU, residual) for GPT-2 and Llama layer shapes at 4096 and 16384
+  tokens, f16 and bf16, operands bound by name from a .safetensors file,
+  and ``cases.json`` listing them;
 * ``googletest/``: GoogleTest's sources (Debian's /usr/src/googletest), to
   build the runtime tests there.
 
@@ -99,6 +103,62 @@ def prepare_attention(out: Path, chip: str, quick: bool) -> None:
     print(f"  attention: {len(cases)} cases compiled for {chip}")
 
 
+# Linear layers of GPT-2 small and Llama-7B: (name, K, N, bias, activation,
+# residual), each at every M of LINEAR_TOKENS, in f16 and bf16.
+LINEAR_TOKENS = (4096, 16384)
+LINEAR_LAYERS = (("gpt2-fc", 768, 3072, True, "gelu_tanh", False),
+                 ("gpt2-proj", 3072, 768, True, None, True),
+                 ("square-2048", 2048, 2048, False, None, False),
+                 ("llama-o", 4096, 4096, False, None, True),
+                 ("llama-gate", 4096, 11008, False, "silu", False),
+                 ("llama-down", 11008, 4096, False, None, True))
+
+
+def linear_graph(m: int, k: int, n: int, dtype: str, bias: bool, activation: str | None, residual: bool) -> str:
+    t = lambda *shape: f"tensor<{'x'.join(map(str, shape))}x{dtype}>"  # noqa: E731
+    args = [f'%x: {t(m, k)} {{xf.name = "x", xf.role = "weight"}}',
+            f'%w: {t(k, n)} {{xf.name = "w", xf.role = "weight"}}']
+    if bias:
+        args.append(f'%b: {t(n)} {{xf.name = "b", xf.role = "weight"}}')
+    if residual:
+        args.append(f'%r: {t(m, n)} {{xf.name = "r", xf.role = "weight"}}')
+    y = t(m, n)
+    body = [f"  %y0 = xf.linear %x, %w{', %b' if bias else ''} : "
+            f"({t(m, k)}, {t(k, n)}{', ' + t(n) if bias else ''}) -> {y}"]
+    last = "%y0"
+    if activation == "gelu_tanh":
+        body.append(f"  %y1 = xf.gelu {last} approximate = tanh : ({y}) -> {y}")
+        last = "%y1"
+    elif activation == "silu":
+        body.append(f"  %y1 = xf.silu {last} : ({y}) -> {y}")
+        last = "%y1"
+    if residual:
+        body.append(f"  %y2 = xf.add {last}, %r : ({y}, {y}) -> {y}")
+        last = "%y2"
+    return (f"func.func @linear({', '.join(args)}) -> ({y} {{xf.name = \"y\"}}) {{\n"
+            + "\n".join(body) + f"\n  return {last} : {y}\n}}\n")
+
+
+def prepare_linear(out: Path, chip: str, quick: bool) -> None:
+    compile_ = BUILD / "bin" / "weft-compile"
+    cases = []
+    directory = out / "linear"
+    directory.mkdir(parents=True, exist_ok=True)
+    for dtype in ("f16",) if quick else ("f16", "bf16"):
+        for m in LINEAR_TOKENS[:1] if quick else LINEAR_TOKENS:
+            for layer, k, n, bias, activation, residual in LINEAR_LAYERS:
+                name = f"{dtype}-{layer}-m{m}"
+                source = directory / f"{name}.mlir"
+                source.write_text(linear_graph(m, k, n, dtype, bias, activation, residual))
+                run([str(compile_), str(source), "-o", str(directory / f"{name}.weft"),
+                     "--target=cuda", f"--chip={chip}"])
+                source.unlink()
+                cases.append({"name": name, "dtype": dtype, "m": m, "k": k, "n": n, "bias": bias,
+                              "activation": activation, "residual": residual})
+    (directory / "cases.json").write_text(json.dumps(cases, indent=1))
+    print(f"  linear: {len(cases)} cases compiled for {chip}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chip", default="sm_90", choices=("sm_80", "sm_90"))
@@ -111,6 +171,7 @@ def main() -> None:
     os.environ["PYTHONPATH"] = str(ROOT / "python")
     prepare_models(args.out, args.chip)
     prepare_attention(args.out, args.chip, args.quick)
+    prepare_linear(args.out, args.chip, args.quick)
     gtest = Path("/usr/src/googletest")
     if gtest.is_dir():
         shutil.copytree(gtest, args.out / "googletest")

@@ -14,6 +14,9 @@
 #   5. runs the attention benchmark (correctness against float64 first;
 #      Weft vs SDPA's FlashAttention-2 and cuDNN back ends and a Triton
 #      kernel), writing attention.json, attention.md and attention.svg;
+#   6. runs the linear-layer benchmark (correctness against float64 first;
+#      Weft's fused GEMM vs cuBLAS and PyTorch's unfused chain), writing
+#      linear.json;
 # and prints a short table last. Results land in $OUT when it is set (the
 # device tool's output folder), else in build-gpu/.
 #
@@ -84,6 +87,16 @@ fi
 
 if [ -s "$out/attention.json" ]; then
   python3 benchmarks/gpu/plot.py "$out/attention.json" "$out/attention.svg" || true
+fi
+
+step "linear benchmark"
+if [ -f "$bundle/linear/cases.json" ]; then
+  if python3 benchmarks/gpu/linear.py --bundle "$bundle" --weft-run "$build/bin/weft-run" \
+       --json "$out/linear.json" 2>&1 | tee "$out/linear.log"; then
+    record "linear vs float64" "ok ($(tail -1 "$out/linear.log"))"
+  else
+    record "linear vs float64" "FAILED ($(tail -1 "$out/linear.log"))"
+  fi
 fi
 
 step "summary"

@@ -12,6 +12,7 @@
 #include "weft/Dialect/Xf/Transforms/Passes.h"
 #include "weft/Target/CPU/Passes.h"
 #include "weft/Target/CUDA/Passes.h"
+#include "weft/Transforms/Passes.h"
 
 namespace weft {
 
@@ -22,6 +23,7 @@ inline void registerAllPasses() {
   cpu::registerCpuPipeline();
   cuda::registerWeftCudaPasses();
   cuda::registerCudaPipeline();
+  registerWeftTransformsPasses();
 }
 
 } // namespace weft

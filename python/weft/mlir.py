@@ -6,6 +6,12 @@ is reported in Python, at the line that made it, rather than by ``weft-opt``
 later. Each op is printed in the custom syntax of docs/Dialects/Xf.md, with
 readable SSA names taken from hints (HF tensor names for weights).
 
+Every op carries an MLIR name location saying which model op it is:
+``loc("ln_f")`` for an op outside any block, ``loc("h.3/ln_1")`` for one
+built inside ``with fb.scope("h.3")`` (a transformer block), its SSA name
+then ``%h.3.ln_1``. The compiler keeps these locations through lowering and
+reports by them (``weft-compile --kernel-report``: kernels per block).
+
 Example::
 
     fb = FunctionBuilder("forward")
@@ -19,7 +25,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -192,11 +199,27 @@ class FunctionBuilder:
     _lines: list[str] = field(default_factory=list)
     _used: set[str] = field(default_factory=set)
     _xf_names: set[str] = field(default_factory=set)
+    _scopes: list[str] = field(default_factory=list)
 
     # -- Values ---------------------------------------------------------------
 
+    @contextmanager
+    def scope(self, name: str) -> Iterator[None]:
+        """Ops built inside belong to ``name`` (a transformer block, ``h.3``).
+
+        Their locations become ``loc("<name>/<hint>")`` and their SSA names
+        ``%<name>.<hint>``; scopes nest (``a/b/hint``).
+        """
+        if not name or "/" in name or '"' in name or "\\" in name:
+            raise ValueError(f"expected a scope name without '/', quotes or backslashes, got {name!r}")
+        self._scopes.append(name)
+        try:
+            yield
+        finally:
+            self._scopes.pop()
+
     def _fresh(self, hint: str) -> str:
-        base = _ssa_id(hint)
+        base = _ssa_id(".".join(self._scopes + [hint]))
         name, n = base, 0
         while name in self._used:
             n += 1
@@ -204,10 +227,11 @@ class FunctionBuilder:
         self._used.add(name)
         return "%" + name
 
-    def _emit(self, head: str, types: str) -> None:
-        line = f"  {head} : {types}"
+    def _emit(self, head: str, types: str, hint: str) -> None:
+        loc = f" loc({format_string('/'.join(self._scopes + [hint]))})"
+        line = f"  {head} : {types}{loc}"
         if len(line) > _LINE_WIDTH:
-            line = f"  {head}\n      : {types}"
+            line = f"  {head}\n      : {types}{loc}"
         self._lines.append(line)
 
     def _op(self, hint: str, result: TensorType, op: str, types: str | None = None,
@@ -215,7 +239,7 @@ class FunctionBuilder:
         value = Value(self._fresh(hint), result)
         if types is None:
             types = _functional_type(operands, [result])
-        self._emit(f"{value} = {op}", types)
+        self._emit(f"{value} = {op}", types, hint)
         return value
 
     def arg(self, name: str, shape: Sequence[int], dtype: str, role: Role, hint: str | None = None) -> Value:
@@ -245,7 +269,7 @@ class FunctionBuilder:
             a = bf16_bits_to_float(a)
         t = TensorType(a.shape, dtype)
         value = Value(self._fresh(hint), t)
-        self._emit(f"{value} = arith.constant dense<{format_dense(a)}>", str(t))
+        self._emit(f"{value} = arith.constant dense<{format_dense(a)}>", str(t), hint)
         return value
 
     # -- Ops (docs/Dialects/Xf.md) -------------------------------------------------
@@ -259,7 +283,7 @@ class FunctionBuilder:
             raise ShapeError(f"expected i32 or i64 ids, got {ids.dtype}")
         result = TensorType(ids.shape + (table.shape[1],), table.dtype)
         value = Value(self._fresh(hint), result)
-        self._emit(f"{value} = xf.embedding {table}[{ids}]", _functional_type([table, ids], [result]))
+        self._emit(f"{value} = xf.embedding {table}[{ids}]", _functional_type([table, ids], [result]), hint)
         return value
 
     def linear(self, x: Value, weight: Value, bias: Value | None = None, hint: str = "linear") -> Value:
@@ -399,7 +423,8 @@ class FunctionBuilder:
             shape[dim] = s
             values.append(Value(self._fresh(h), TensorType(tuple(shape), x.dtype)))
         names = ", ".join(map(str, values))
-        self._emit(f"{names} = xf.split {x} dim = {dim}", f"{x.type} -> " + ", ".join(str(v.type) for v in values))
+        self._emit(f"{names} = xf.split {x} dim = {dim}", f"{x.type} -> " + ", ".join(str(v.type) for v in values),
+                   ",".join(hints))
         return values
 
     def concat(self, inputs: Sequence[Value], dim: int, hint: str = "concat") -> Value:

@@ -2,6 +2,7 @@
 //
 //   weft-compile model.mlir -o model.weft [--target=cpu] [--target-cpu=host]
 //                [--mesh=2xCPU [--memory-budget=...] [--plan-summary=-]]
+//                [--target=cuda --chip=sm_90 [--kernel-report=-]]
 //
 // Parses and verifies an xf module; with --mesh, shards it automatically
 // (xf-auto-shard); partitions a sharded module into the program each device
@@ -19,6 +20,7 @@
 #include "weft/Target/CPU/HostCodegen.h"
 #include "weft/Target/CPU/Passes.h"
 #include "weft/Target/CUDA/DeviceCodegen.h"
+#include "weft/Target/CUDA/KernelReport.h"
 #include "weft/Target/CUDA/Passes.h"
 #include "weft/Target/Manifest.h"
 #include "weft/runtime/ArtifactWriter.h"
@@ -114,6 +116,18 @@ cl::opt<bool> singleDevice(
     cl::desc("ignore mesh.shard annotations and compile the whole model for "
              "one device"),
     cl::init(false), cl::cat(category));
+cl::opt<cl::boolOrDefault> fuseRows(
+    "fuse-rows",
+    cl::desc("run each chain of row reductions (norms, softmax) and the "
+             "elementwise ops around them as one loop nest over row tiles "
+             "(weft-fuse-rows; default: on for cuda, off for cpu)"),
+    cl::cat(category));
+cl::opt<std::string> kernelReport(
+    "kernel-report",
+    cl::desc("with --target=cuda: write each kernel with the model ops it "
+             "computes, and the kernels per transformer block, here ('-' "
+             "for stdout)"),
+    cl::value_desc("path"), cl::cat(category));
 cl::opt<std::string> emitLLVMIR("emit-llvm-ir",
                                 cl::desc("also write the optimized LLVM IR"),
                                 cl::value_desc("path"), cl::cat(category));
@@ -201,6 +215,11 @@ LogicalResult compile(MLIRContext &context, DefaultTimingManager &timing) {
                  << "' is not supported (supported: cpu, cuda)\n";
     return failure();
   }
+  if (target != "cuda" && !kernelReport.empty()) {
+    llvm::errs() << "weft-compile: error: --kernel-report needs "
+                    "--target=cuda\n";
+    return failure();
+  }
   if (target == "cuda" && !weft::cuda::isSupportedChip(chip)) {
     llvm::errs() << "weft-compile: error: chip '" << chip
                  << "' is not supported (supported: sm_80, sm_90)\n";
@@ -231,6 +250,8 @@ LogicalResult compile(MLIRContext &context, DefaultTimingManager &timing) {
     pipeline.attentionBlockQ = blockQ;
     pipeline.attentionBlockKv = blockKv;
     pipeline.attentionWarps = attentionWarps;
+    if (fuseRows != cl::BOU_UNSET)
+      pipeline.fuseRows = fuseRows == cl::BOU_TRUE;
     weft::cuda::buildCudaPipeline(pm, pipeline);
   } else {
     weft::cpu::CpuPipelineOptions pipeline;
@@ -239,6 +260,7 @@ LogicalResult compile(MLIRContext &context, DefaultTimingManager &timing) {
     if (blockKv)
       pipeline.attentionBlockKv = blockKv;
     pipeline.parallel = parallel;
+    pipeline.fuseRows = fuseRows == cl::BOU_TRUE;
     weft::cpu::buildCpuPipeline(pm, pipeline);
   }
   if (failed(pm.run(*module)))
@@ -299,13 +321,25 @@ LogicalResult compile(MLIRContext &context, DefaultTimingManager &timing) {
     for (const weft::cuda::KernelResources &k : image->kernels)
       kernels.push_back(llvm::json::Object{
           {"name", k.name},
+          {"launches", static_cast<int64_t>(k.launches.size())},
           {"registers", k.registers},
           {"stack_bytes", k.stackBytes},
           {"spill_store_bytes", k.spillStoreBytes},
           {"spill_load_bytes", k.spillLoadBytes},
           {"shared_bytes", k.sharedBytes}});
+    weft::cuda::KernelReport report = weft::cuda::buildKernelReport(*image);
     (*manifest)["device"] = llvm::json::Object{
-        {"chip", chip.getValue()}, {"kernels", std::move(kernels)}};
+        {"chip", chip.getValue()},
+        {"kernels", std::move(kernels)},
+        {"kernels_per_block", weft::cuda::getBlocksJson(report)},
+        {"kernels_outside_blocks", report.launchesOutsideBlocks}};
+    if (!kernelReport.empty()) {
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      weft::cuda::printKernelReport(report, os);
+      if (failed(writeTextFile(kernelReport, text)))
+        return failure();
+    }
   }
   std::string manifestText;
   llvm::raw_string_ostream(manifestText)

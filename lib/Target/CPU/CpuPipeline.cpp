@@ -2,7 +2,8 @@
 //
 // The single definition of the CPU pipeline, in stages:
 //   1. xf → linalg on tensors (attention as its loop nest), fused and cleaned;
-//   2. distribution of linalg ops over the cores (scf.forall tiles);
+//   2. distribution of linalg ops over the cores (scf.forall tiles), with
+//      row reductions and their neighbours grouped first when asked;
 //   3. collectives to runtime calls; bufferization of whole modules,
 //      results turned into out-parameters;
 //   4. loops, OpenMP for the parallel ones, then LLVM dialect.
@@ -13,6 +14,7 @@
 
 #include "weft/Conversion/Passes.h"
 #include "weft/Dialect/Xf/Transforms/Passes.h"
+#include "weft/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -68,7 +70,11 @@ void weft::cpu::buildCpuPipeline(OpPassManager &pm,
   // 1. xf → linalg on tensors.
   buildXfToLinalgStage(pm, options.attentionBlockQ, options.attentionBlockKv);
 
-  // 2. Tiles for the cores.
+  // 2. Tiles for the cores (row groups are tiles already).
+  if (options.fuseRows) {
+    pm.addNestedPass<func::FuncOp>(createFuseRows());
+    pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
+  }
   if (options.parallel) {
     CpuDistributeOptions distribute;
     distribute.numTiles = options.numTiles;

@@ -31,6 +31,7 @@
 
 #include "weft/Dialect/Xf/Transforms/AttentionBlocks.h"
 #include "weft/Target/CUDA/AttentionKernel.h"
+#include "weft/Target/CUDA/KernelCalls.h"
 #include "weft/Target/CUDA/WarpMma.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -38,7 +39,6 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 
-#include "llvm/ADT/MapVector.h"
 
 #include <cmath>
 
@@ -71,24 +71,17 @@ struct MmaAttention : MmaAttentionConfig {
 /// The kernel's body, built into a gpu.func whose arguments are the
 /// query, key, value and output buffers and the diagonal (`b` at the end of
 /// its entry block).
-class AttentionKernelBuilder {
+class AttentionKernelBuilder : KernelArith {
 public:
   AttentionKernelBuilder(OpBuilder &b, Location loc, const MmaAttention &s,
                          Value query, Value key, Value value, Value output,
                          Value diagonal)
-      : b(b), loc(loc), s(s), query(query), key(key), value(value),
+      : KernelArith(b, loc), s(s), query(query), key(key), value(value),
         output(output), diagonal(diagonal) {}
 
   void build();
 
 private:
-  Value c(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value f32(double v) {
-    return arith::ConstantOp::create(b, loc,
-                                     b.getF32FloatAttr(static_cast<float>(v)));
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
 
   /// Issues the copies of key/value block `block` into `stage`.
   void copyKeyValueBlock(Value block, Value stage);
@@ -120,8 +113,6 @@ private:
     return add(mul(warp, c(s.rowTiles * 16)), c(m * 16));
   }
 
-  OpBuilder &b;
-  Location loc;
   const MmaAttention &s;
   Value query, key, value, output, diagonal;
   // Set by build().
@@ -148,7 +139,6 @@ void AttentionKernelBuilder::copyKeyValueBlock(Value block, Value stage) {
 }
 
 void AttentionKernelBuilder::build() {
-  MLIRContext *ctx = b.getContext();
   // 1. Who this thread is, and which tile its block computes.
   thread = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   lane = arith::AndIOp::create(b, loc, thread, c(31));
@@ -162,24 +152,12 @@ void AttentionKernelBuilder::build() {
   qStart = mul(qBlock, c(s.blockQ));
 
   // 2. Shared memory: the query tile, then two stages of keys and values.
-  auto workgroup = gpu::AddressSpaceAttr::get(
-      ctx, gpu::GPUDialect::getWorkgroupAddressSpace());
-  Value shared = gpu::DynamicSharedMemoryOp::create(
-      b, loc,
-      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                      MemRefLayoutAttrInterface(), workgroup));
-  int64_t offset = 0;
-  auto view = [&](ArrayRef<int64_t> shape) {
-    auto type = MemRefType::get(shape, s.element, MemRefLayoutAttrInterface(),
-                                workgroup);
-    Value v = memref::ViewOp::create(b, loc, type, shared, c(offset),
-                                     ValueRange{});
-    offset += type.getNumElements() * 2;
-    return v;
-  };
-  qTile = {view({s.blockQ, s.headDim}), Value(), s.blockQ, s.headDim};
-  kTiles = {view({2, s.blockKv, s.headDim}), Value(), s.blockKv, s.headDim};
-  vTiles = {view({2, s.blockKv, s.headDim}), Value(), s.blockKv, s.headDim};
+  SharedMemoryArena shared(b, loc, s.element);
+  qTile = {shared.view({s.blockQ, s.headDim}), Value(), s.blockQ, s.headDim};
+  kTiles = {shared.view({2, s.blockKv, s.headDim}), Value(), s.blockKv,
+            s.headDim};
+  vTiles = {shared.view({2, s.blockKv, s.headDim}), Value(), s.blockKv,
+            s.headDim};
 
   // 3. Prologue: the query tile (group 1) and key block 0 (group 2); once
   //    the first is in, each warp takes its rows as A fragments.
@@ -487,87 +465,21 @@ struct CudaAttentionToMmaPass
   using Base::Base;
 
   void runOnOperation() final {
-    // 1. The calls of kernel declarations.
-    ModuleOp module = getOperation();
-    SymbolTable symbols(module);
-    SmallVector<func::CallOp> calls;
-    module.walk([&](func::CallOp call) {
-      auto callee = symbols.lookup<func::FuncOp>(call.getCallee());
-      if (callee && callee->hasAttr(kAttentionMmaAttrName))
-        calls.push_back(call);
-    });
-    if (calls.empty())
-      return;
-
-    // 2. One kernel per declaration (calls of one declaration share its
-    //    types and configuration), then a launch of it per call.
-    IRRewriter rewriter(&getContext());
-    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
-                    rewriter.getUnitAttr());
-    rewriter.setInsertionPointToEnd(module.getBody());
-    auto kernelModule = gpu::GPUModuleOp::create(rewriter, module.getLoc(),
-                                                 "weft_attention_kernels");
-    symbols.insert(kernelModule);
-    llvm::MapVector<func::FuncOp, gpu::GPUFuncOp> kernels;
-    for (func::CallOp call : calls) {
-      auto callee = symbols.lookup<func::FuncOp>(call.getCallee());
-      FailureOr<MmaAttentionConfig> config = MmaAttentionConfig::fromAttr(
-          callee->getAttr(kAttentionMmaAttrName), callee);
-      if (failed(config))
-        return signalPassFailure();
-      FailureOr<MmaAttention> s = describe(call, *config);
-      if (failed(s))
-        return signalPassFailure();
-      gpu::GPUFuncOp &kernel = kernels[callee];
-      if (!kernel)
-        kernel = buildKernel(rewriter, kernelModule, callee, *s);
-      launch(rewriter, call, kernel, *s);
-    }
-
-    // 3. The declarations no longer stand for anything.
-    for (auto &[declaration, kernel] : kernels)
-      rewriter.eraseOp(declaration);
-  }
-
-  gpu::GPUFuncOp buildKernel(IRRewriter &rewriter,
-                             gpu::GPUModuleOp kernelModule,
-                             func::FuncOp declaration, const MmaAttention &s) {
-    Location loc = declaration.getLoc();
-    OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPointToEnd(kernelModule.getBody());
-    auto kernel = gpu::GPUFuncOp::create(rewriter, loc,
-                                         declaration.getSymName(),
-                                         declaration.getFunctionType());
-    kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
-                    rewriter.getUnitAttr());
-    kernel.setKnownBlockSizeAttr(rewriter.getDenseI32ArrayAttr(
-        {static_cast<int32_t>(s.threads()), 1, 1}));
-    Block &entry = kernel.getBody().front();
-    rewriter.setInsertionPointToEnd(&entry);
-    auto ret = gpu::ReturnOp::create(rewriter, loc);
-    rewriter.setInsertionPoint(ret);
-    AttentionKernelBuilder(rewriter, loc, s, entry.getArgument(0),
-                           entry.getArgument(1), entry.getArgument(2),
-                           entry.getArgument(3), entry.getArgument(4))
-        .build();
-    return kernel;
-  }
-
-  void launch(IRRewriter &rewriter, func::CallOp call, gpu::GPUFuncOp kernel,
-              const MmaAttention &s) {
-    Location loc = call.getLoc();
-    rewriter.setInsertionPoint(call);
-    auto c = [&](int64_t v) -> Value {
-      return arith::ConstantIndexOp::create(rewriter, loc, v);
+    auto shape = [](const MmaAttention &s) {
+      return KernelLaunchShape{{s.numQueryBlocks(), s.headsQ, s.batch},
+                               s.threads(),
+                               s.sharedBytes()};
     };
-    gpu::LaunchFuncOp::create(
-        rewriter, loc, kernel,
-        gpu::KernelDim3{c(s.numQueryBlocks()), c(s.headsQ), c(s.batch)},
-        gpu::KernelDim3{c(s.threads()), c(1), c(1)},
-        arith::ConstantIntOp::create(rewriter, loc, rewriter.getI32Type(),
-                                     s.sharedBytes()),
-        call.getOperands());
-    rewriter.eraseOp(call);
+    auto build = [](OpBuilder &b, Location loc, const MmaAttention &s,
+                    ValueRange args) {
+      AttentionKernelBuilder(b, loc, s, args[0], args[1], args[2], args[3],
+                             args[4])
+          .build();
+    };
+    if (failed(replaceKernelCalls<MmaAttentionConfig, MmaAttention>(
+            getOperation(), kAttentionMmaAttrName, "weft_attention_kernels",
+            describe, shape, build)))
+      signalPassFailure();
   }
 };
 

@@ -181,6 +181,7 @@ struct CudaLowerLaunchesPass
     MLIRContext *ctx = &getContext();
     llvm::DenseMap<SymbolRefAttr, int64_t> kernels;
     SmallVector<Attribute> names;
+    SmallVector<SmallVector<Location>> locations;
 
     for (auto func : module.getOps<func::FuncOp>()) {
       if (func.isExternal())
@@ -211,8 +212,11 @@ struct CudaLowerLaunchesPass
       for (gpu::LaunchFuncOp launch : launchOps) {
         auto [it, inserted] =
             kernels.try_emplace(launch.getKernel(), kernels.size());
-        if (inserted)
+        if (inserted) {
           names.push_back(launch.getKernelName());
+          locations.push_back({});
+        }
+        locations[it->second].push_back(launch.getLoc());
         if (failed(lowerLaunch(calls, launch, it->second)))
           return signalPassFailure();
       }
@@ -231,6 +235,15 @@ struct CudaLowerLaunchesPass
       }
     }
     module->setAttr(weft::cuda::kKernelsAttrName, ArrayAttr::get(ctx, names));
+    // Where each kernel is launched from (the model ops each launch
+    // computes), in the same order, for the artifact's kernel report: a
+    // kernel shared by several layers has a location per launch.
+    SmallVector<Attribute> kernelLocations;
+    for (ArrayRef<Location> locs : locations)
+      kernelLocations.push_back(
+          ArrayAttr::get(ctx, SmallVector<Attribute>(locs.begin(), locs.end())));
+    module->setAttr(weft::cuda::kKernelLocationsAttrName,
+                    ArrayAttr::get(ctx, kernelLocations));
   }
 };
 

@@ -326,6 +326,20 @@ void sinkIntoLaunch(gpu::LaunchOp launch) {
   }
 }
 
+/// The location a kernel made of `op` carries: `op`'s own first, then
+/// those of the linalg ops nested in it (the ops a fused nest computes), so
+/// that the kernel can be traced back to every model op it runs. Fills are
+/// left out: CSE shares one fill among many ops, under the first one's
+/// location.
+Location getKernelLocation(Operation *op) {
+  SmallVector<Location> locs{op->getLoc()};
+  op->walk([&](linalg::LinalgOp nested) {
+    if (nested.getOperation() != op && !isa<linalg::FillOp>(nested))
+      locs.push_back(nested.getLoc());
+  });
+  return FusedLoc::get(op->getContext(), locs);
+}
+
 struct CudaMapToGpuPass
     : weft::cuda::impl::CudaMapToGpuBase<CudaMapToGpuPass> {
   using Base::Base;
@@ -347,17 +361,24 @@ struct CudaMapToGpuPass
     }
     for (Operation &op : llvm::make_early_inc_range(body)) {
       rewriter.setInsertionPoint(&op);
+      Location loc = getKernelLocation(&op);
       if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
-        if (failed(linalg::linalgOpToParallelLoops(rewriter, linalgOp))) {
+        FailureOr<linalg::LinalgLoops> loops =
+            linalg::linalgOpToParallelLoops(rewriter, linalgOp);
+        if (failed(loops)) {
           op.emitOpError("cannot be lowered to parallel loops for the GPU");
           return signalPassFailure();
         }
+        if (!loops->empty())
+          loops->front()->setLoc(loc);
         rewriter.eraseOp(&op);
       } else if (auto forall = dyn_cast<scf::ForallOp>(op)) {
-        if (failed(scf::forallToParallelLoop(rewriter, forall))) {
+        scf::ParallelOp parallel;
+        if (failed(scf::forallToParallelLoop(rewriter, forall, &parallel))) {
           op.emitOpError("cannot be lowered to parallel loops for the GPU");
           return signalPassFailure();
         }
+        parallel->setLoc(loc);
       }
     }
 

@@ -12,10 +12,10 @@
 #include "weft/Dialect/Xf/IR/XfOps.h"
 #include "weft/Dialect/Xf/Transforms/AttentionBlocks.h"
 #include "weft/Target/CUDA/AttentionKernel.h"
+#include "weft/Target/CUDA/KernelCalls.h"
 #include "weft/Target/CUDA/WarpMma.h"
 
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/IR/SymbolTable.h"
 
 namespace weft::cuda {
 #define GEN_PASS_DEF_CUDAOUTLINEATTENTION
@@ -59,19 +59,15 @@ struct CudaOutlineAttentionPass
       if (takesTensorCores(op))
         ops.push_back(op);
     });
-    SymbolTable symbols(module);
+    KernelDeclarations declarations(module, kAttentionMmaAttrName);
     IRRewriter rewriter(&getContext());
     for (xf::AttentionOp op : ops) {
       FailureOr<MmaAttentionConfig> config = chooseTiling(op);
       if (failed(config))
         return signalPassFailure();
-      outline(rewriter, symbols, op, *config);
+      outline(rewriter, declarations, op, *config);
     }
   }
-
-  /// Declarations by (signature, configuration): ops alike (the layers of
-  /// a model) share one, and so one kernel.
-  llvm::DenseMap<std::pair<Type, Attribute>, func::FuncOp> declarations;
 
   /// The tiling from the options (block-q 0: the default for the head
   /// dimension), checked.
@@ -106,7 +102,7 @@ struct CudaOutlineAttentionPass
     return config;
   }
 
-  void outline(IRRewriter &rewriter, SymbolTable &symbols,
+  void outline(IRRewriter &rewriter, KernelDeclarations &declarations,
                xf::AttentionOp op, const MmaAttentionConfig &config) {
     Location loc = op.getLoc();
     MLIRContext *ctx = &getContext();
@@ -120,18 +116,9 @@ struct CudaOutlineAttentionPass
                                asBuffer(op.getType()),
                                rewriter.getIndexType()};
 
-    // The declaration, shared by ops of one signature and configuration.
-    auto type = FunctionType::get(ctx, argTypes, TypeRange{});
-    DictionaryAttr configAttr = config.toAttr(ctx);
-    func::FuncOp &kernel = declarations[{type, configAttr}];
-    if (!kernel) {
-      ModuleOp module = getOperation();
-      rewriter.setInsertionPointToEnd(module.getBody());
-      kernel = func::FuncOp::create(rewriter, loc, kernelName(op), type);
-      kernel.setPrivate();
-      kernel->setAttr(kAttentionMmaAttrName, configAttr);
-      symbols.insert(kernel); // renamed on a clash
-    }
+    func::FuncOp kernel = declarations.getOrCreate(
+        rewriter, loc, kernelName(op),
+        FunctionType::get(ctx, argTypes, TypeRange{}), config.toAttr(ctx));
 
     // The call on buffers, its result a fresh buffer.
     rewriter.setInsertionPoint(op);

@@ -3,10 +3,14 @@
 // The single definition of the CUDA pipeline, in stages:
 //   0. attention with 16-bit inputs → a call of the tensor-core
 //      FlashAttention kernel on buffers (weft-cuda-outline-attention);
-//   1-2. as on the CPU: xf → linalg on tensors, collectives, bufferization
+//      16-bit linear layers with their epilogues → a call of the
+//      tensor-core GEMM (weft-cuda-outline-linear);
+//   1-2. as on the CPU: xf → linalg on tensors, row groups
+//        (weft-fuse-rows), collectives, bufferization
 //        (the runtime passes device buffers the same way it passes host
 //        ones);
-//   3. the attention kernels (weft-cuda-attention-to-mma) and every other
+//   3. the attention and GEMM kernels (weft-cuda-attention-to-mma,
+//      weft-cuda-linear-to-mma) and every other
 //      top-level loop nest (weft-cuda-map-to-gpu) → gpu.launch, kernels
 //      outlined into a gpu.module;
 //   4. the gpu.module → NVVM for the chip, serialized to PTX (ptxas turns it
@@ -18,6 +22,7 @@
 #include "weft/Target/CUDA/Passes.h"
 
 #include "weft/Target/CPU/Passes.h"
+#include "weft/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -64,19 +69,36 @@ void weft::cuda::buildCudaPipeline(OpPassManager &pm,
       attention.blockKv = options.attentionBlockKv;
     pm.addPass(createCudaOutlineAttention(attention));
   }
+  // Linear layers and their epilogues likewise (weft-cuda-outline-linear).
+  if (options.tensorCoreLinear)
+    pm.addPass(createCudaOutlineLinear());
 
   // 1-2. Shared with the CPU.
   cpu::buildXfToLinalgStage(
       pm, options.attentionBlockQ ? options.attentionBlockQ : 32,
       options.attentionBlockKv ? options.attentionBlockKv : 16);
+  // Each norm or softmax with its neighbours as one loop nest over row
+  // tiles (one kernel below); a tile's scratch within the shared memory a
+  // block has without opting in.
+  if (options.fuseRows) {
+    FuseRowsOptions rows;
+    rows.maxScratchBytes = 48 * 1024;
+    pm.addNestedPass<func::FuncOp>(createFuseRows(rows));
+    pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
+  }
   cpu::buildBufferizationStage(pm);
 
   // 3. Launches, outlined.
   pm.addPass(createCudaAttentionToMma());
+  pm.addPass(createCudaLinearToMma());
   CudaMapToGpuOptions map;
   map.threadsPerBlock = options.threadsPerBlock;
   pm.addNestedPass<func::FuncOp>(createCudaMapToGpu(map));
   pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
+  // The canonicalizer hoists constants out of the launches; outlining would
+  // make each a kernel parameter (ptxas then divides and shifts by unknown
+  // values), so they go back in first.
+  pm.addPass(createGpuLaunchSinkIndexComputationsPass());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createCudaMergeKernelModules());
 

@@ -103,6 +103,14 @@ FailureOr<DeviceImage> emitDeviceImage(ModuleOp module,
     for (auto name : list.getAsValueRange<StringAttr>())
       names.push_back(name.str());
   module->removeAttr(kKernelsAttrName);
+  SmallVector<std::vector<LocationAttr>> locations;
+  if (auto list = module->getAttrOfType<ArrayAttr>(kKernelLocationsAttrName))
+    for (auto launches : list.getAsRange<ArrayAttr>()) {
+      locations.emplace_back();
+      for (Attribute location : launches)
+        locations.back().push_back(dyn_cast<LocationAttr>(location));
+    }
+  module->removeAttr(kKernelLocationsAttrName);
   module->removeAttr(gpu::GPUDialect::getContainerModuleAttrName());
   if (binaries.empty())
     return image;
@@ -148,13 +156,15 @@ FailureOr<DeviceImage> emitDeviceImage(ModuleOp module,
   // 3. Resources in launch order.
   std::map<std::string, KernelResources> resources =
       parseResources((*log)->getBuffer());
-  for (const std::string &name : names) {
+  for (auto [index, name] : llvm::enumerate(names)) {
     auto it = resources.find(name);
     if (it == resources.end())
       return emitError(module.getLoc(), "ptxas reported nothing for kernel '")
                  << name << "'",
              failure();
     image.kernels.push_back(it->second);
+    if (index < locations.size())
+      image.kernels.back().launches = locations[index];
   }
   return image;
 }

@@ -6,6 +6,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -19,6 +20,41 @@ Value index(OpBuilder &b, Location loc, int64_t v) {
 }
 
 } // namespace
+
+Value KernelArith::c(int64_t v) { return index(b, loc, v); }
+
+Value KernelArith::f32(double v) {
+  return arith::ConstantOp::create(b, loc,
+                                   b.getF32FloatAttr(static_cast<float>(v)));
+}
+
+Value KernelArith::add(Value x, Value y) {
+  return arith::AddIOp::create(b, loc, x, y);
+}
+
+Value KernelArith::mul(Value x, Value y) {
+  return arith::MulIOp::create(b, loc, x, y);
+}
+
+SharedMemoryArena::SharedMemoryArena(OpBuilder &b, Location loc,
+                                     Type element)
+    : b(b), loc(loc), element(element) {
+  workgroup = gpu::AddressSpaceAttr::get(
+      b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+  base = gpu::DynamicSharedMemoryOp::create(
+      b, loc,
+      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                      MemRefLayoutAttrInterface(), workgroup));
+}
+
+Value SharedMemoryArena::view(ArrayRef<int64_t> shape) {
+  auto type = MemRefType::get(shape, element, MemRefLayoutAttrInterface(),
+                              workgroup);
+  Value v = memref::ViewOp::create(b, loc, type, base, index(b, loc, offset),
+                                   ValueRange{});
+  offset += type.getNumElements() * 2;
+  return v;
+}
 
 SmallVector<Value> SwizzledTile::indices(OpBuilder &b, Location loc,
                                          Value row, Value col,

@@ -56,23 +56,24 @@ def build(cfg: ModelConfig, name: str = "forward") -> FunctionBuilder:
     x = fb.add(tok, pos, hint="x")
 
     for i in range(cfg.layers):
-        p, n = f"transformer.h.{i}.", f"b{i}."
-        a = fb.layer_norm(x, w[p + "ln_1.weight"], w[p + "ln_1.bias"], cfg.eps, hint=n + "ln_1")
-        qkv = fb.linear(a, w[p + "attn.c_attn.weight"], w[p + "attn.c_attn.bias"], hint=n + "qkv")
-        q, k, v = fb.split(qkv, 2, [d, d, d], hints=[n + "q", n + "k", n + "v"])
-        qh = fb.reshape(q, (b, s, h, dh), hint=n + "qh")
-        kh = fb.reshape(k, (b, s, h, dh), hint=n + "kh")
-        vh = fb.reshape(v, (b, s, h, dh), hint=n + "vh")
-        att = fb.attention(qh, kh, vh, causal=True, hint=n + "attn")
-        merged = fb.reshape(att, (b, s, d), hint=n + "attn_merged")
-        proj = fb.linear(merged, w[p + "attn.c_proj.weight"], w[p + "attn.c_proj.bias"], hint=n + "attn_out")
-        x = fb.add(x, proj, hint=n + "resid_attn")
+        p = f"transformer.h.{i}."
+        with fb.scope(f"h.{i}"):
+            a = fb.layer_norm(x, w[p + "ln_1.weight"], w[p + "ln_1.bias"], cfg.eps, hint="ln_1")
+            qkv = fb.linear(a, w[p + "attn.c_attn.weight"], w[p + "attn.c_attn.bias"], hint="qkv")
+            q, k, v = fb.split(qkv, 2, [d, d, d], hints=["q", "k", "v"])
+            qh = fb.reshape(q, (b, s, h, dh), hint="qh")
+            kh = fb.reshape(k, (b, s, h, dh), hint="kh")
+            vh = fb.reshape(v, (b, s, h, dh), hint="vh")
+            att = fb.attention(qh, kh, vh, causal=True, hint="attn")
+            merged = fb.reshape(att, (b, s, d), hint="attn_merged")
+            proj = fb.linear(merged, w[p + "attn.c_proj.weight"], w[p + "attn.c_proj.bias"], hint="attn_out")
+            x = fb.add(x, proj, hint="resid_attn")
 
-        m = fb.layer_norm(x, w[p + "ln_2.weight"], w[p + "ln_2.bias"], cfg.eps, hint=n + "ln_2")
-        fc = fb.linear(m, w[p + "mlp.c_fc.weight"], w[p + "mlp.c_fc.bias"], hint=n + "fc")
-        act = fb.gelu(fc, approximate="tanh", hint=n + "gelu")
-        out = fb.linear(act, w[p + "mlp.c_proj.weight"], w[p + "mlp.c_proj.bias"], hint=n + "mlp_out")
-        x = fb.add(x, out, hint=n + "resid_mlp")
+            m = fb.layer_norm(x, w[p + "ln_2.weight"], w[p + "ln_2.bias"], cfg.eps, hint="ln_2")
+            fc = fb.linear(m, w[p + "mlp.c_fc.weight"], w[p + "mlp.c_fc.bias"], hint="fc")
+            act = fb.gelu(fc, approximate="tanh", hint="gelu")
+            out = fb.linear(act, w[p + "mlp.c_proj.weight"], w[p + "mlp.c_proj.bias"], hint="mlp_out")
+            x = fb.add(x, out, hint="resid_mlp")
 
     hf = fb.layer_norm(x, w["transformer.ln_f.weight"], w["transformer.ln_f.bias"], cfg.eps, hint="ln_f")
     finish_with_lm_head(fb, hf, w["transformer.wte.weight"])  # tied to the token embedding

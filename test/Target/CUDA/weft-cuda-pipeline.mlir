@@ -5,8 +5,9 @@
 // device table first and launches each kernel through its `launch` entry
 // (offset 16), passing the device (offset 8), the kernel's index in
 // weft.kernels, grid and block, no shared memory, and one slot per
-// kernel argument.
-// CHECK:      module attributes {gpu.container_module, weft.kernels = ["f_kernel", "f_kernel_0", "f_kernel_1"]}
+// kernel argument. Each kernel's launch locations (one launch each) are
+// kept for the kernel report.
+// CHECK:      module attributes {gpu.container_module, weft.kernel_locations = {{\[}}[#{{[^]]+}}], [#{{[^]]+}}], [#{{[^]]+}}]], weft.kernels = ["f_kernel", "f_kernel_0", "f_kernel_1"]}
 // CHECK-LABEL: func.func @f(
 // CHECK-SAME:   %[[TABLE:[^:]*]]: !llvm.ptr, %{{.*}}: memref<4x300xf32>, %{{.*}}: memref<300x64xf32>, %{{.*}}: memref<4x64xf32>)
 // CHECK-NOT:  gpu.launch_func

@@ -16,9 +16,10 @@
 // SM90-NEXT: "chip": "sm_90",
 // ARTIFACT-NEXT: "kernels": [
 // ARTIFACT-NEXT: {
+// ARTIFACT-NEXT: "launches": 1,
 // ARTIFACT-NEXT: "name": "forward_kernel",
 // ARTIFACT-NEXT: "registers": {{[1-9][0-9]*}},
-// ARTIFACT-NEXT: "shared_bytes": 0,
+// ARTIFACT-NEXT: "shared_bytes": {{[0-9]+}},
 // ARTIFACT-NEXT: "spill_load_bytes": 0,
 // ARTIFACT-NEXT: "spill_store_bytes": 0,
 // ARTIFACT-NOT: "spill_load_bytes": {{[1-9]}}

@@ -50,6 +50,12 @@ struct CpuPipelineOptions : mlir::PassPipelineOptions<CpuPipelineOptions> {
   Option<int64_t> numTiles{*this, "num-tiles",
                            llvm::cl::desc("parallel tiles per op"),
                            llvm::cl::init(64)};
+  Option<bool> fuseRows{
+      *this, "fuse-rows",
+      llvm::cl::desc("group row reductions and the elementwise ops around "
+                     "them into one loop nest over row tiles "
+                     "(weft-fuse-rows, as the CUDA pipeline does)"),
+      llvm::cl::init(false)};
 };
 
 /// xf on tensors → LLVM dialect: lowering of xf, distribution over cores,

@@ -31,6 +31,9 @@ struct KernelResources {
   int64_t spillStoreBytes = 0;
   int64_t spillLoadBytes = 0;
   int64_t sharedBytes = 0;
+  /// Where the kernel is launched from: one location per launch, naming the
+  /// model ops that launch computes.
+  std::vector<mlir::LocationAttr> launches;
 };
 
 struct DeviceImage {

@@ -20,6 +20,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassOptions.h"
@@ -35,6 +36,11 @@ namespace weft::cuda {
 /// The module attribute listing the kernels of the device image in the
 /// order the device table's `launch` indexes them.
 constexpr llvm::StringLiteral kKernelsAttrName = "weft.kernels";
+/// The module attribute giving, in the same order, each kernel's launch
+/// locations (an array per kernel, one per launch), which name the model
+/// ops each launch runs.
+constexpr llvm::StringLiteral kKernelLocationsAttrName =
+    "weft.kernel_locations";
 
 /// Options of weft-cuda-pipeline.
 struct CudaPipelineOptions : mlir::PassPipelineOptions<CudaPipelineOptions> {
@@ -63,10 +69,22 @@ struct CudaPipelineOptions : mlir::PassPipelineOptions<CudaPipelineOptions> {
       llvm::cl::desc("run f16/bf16 attention with head dimension 64 or 128 "
                      "as the tensor-core FlashAttention kernel"),
       llvm::cl::init(true)};
+  Option<bool> tensorCoreLinear{
+      *this, "tensor-core-linear",
+      llvm::cl::desc("run f16/bf16 linear layers and matmuls with K and N "
+                     "multiples of 8, and their bias/activation/residual "
+                     "epilogues, as the tensor-core GEMM"),
+      llvm::cl::init(true)};
   Option<int64_t> threadsPerBlock{
       *this, "threads-per-block",
       llvm::cl::desc("threads per block of an elementwise kernel"),
       llvm::cl::init(256)};
+  Option<bool> fuseRows{
+      *this, "fuse-rows",
+      llvm::cl::desc("run each chain of row reductions (norms, softmax) and "
+                     "the elementwise ops around them as one kernel "
+                     "(weft-fuse-rows)"),
+      llvm::cl::init(true)};
 };
 
 /// The chips this target generates code for.

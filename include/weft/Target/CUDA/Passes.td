@@ -22,7 +22,8 @@ def CudaOutlineAttention : Pass<"weft-cuda-outline-attention", "mlir::ModuleOp">
     Bufferization and deallocation see an opaque call that reads three
     buffers and writes one; `weft-cuda-attention-to-mma` builds the kernel
     in its place after them. Other attention ops stay for
-    `xf-lower-attention`.
+    `xf-lower-attention`. Ops of one signature and configuration (the
+    layers of a model) share one declaration, hence one kernel.
 
     Tiling: `warps` warps per block, each owning 16 or 32 of the block's
     `block-q` query rows (default 16: with 32, where each K and V fragment
@@ -48,10 +49,12 @@ def CudaAttentionToMma : Pass<"weft-cuda-attention-to-mma", "mlir::ModuleOp"> {
   let summary = "FlashAttention-2 on tensor cores in place of each attention kernel call";
   let description = [{
     Replaces each call of a declaration carrying `weft.attention_mma` (from
-    `weft-cuda-outline-attention`) by a `gpu.launch` of the FlashAttention-2
+    `weft-cuda-outline-attention`) by a launch of the FlashAttention-2
     forward kernel for sm_80+ tensor cores (`mma.sync.m16n8k16`, f16 or
-    bf16 in, f32 accumulation), and erases the declarations. The kernel is
-    the `xf-lower-attention` loop nest on the hardware:
+    bf16 in, f32 accumulation): each declaration becomes one `gpu.func`
+    kernel of that name in the `gpu.module` `@weft_attention_kernels`, each
+    call a `gpu.launch_func` of it, and the declarations are erased. The
+    kernel is the `xf-lower-attention` loop nest on the hardware:
 
     * one block of `warps` warps per (query block, head, batch); causal
       query blocks are scheduled longest first;
@@ -71,11 +74,156 @@ def CudaAttentionToMma : Pass<"weft-cuda-attention-to-mma", "mlir::ModuleOp"> {
 
     Shared memory is (block_q + 4·block_kv)·D·2 bytes of dynamic shared
     memory (40 KiB at D = 64, 80 KiB at D = 128 with the default tiling).
-    The launch is named after the declaration, so the kernel keeps that
-    name in the device image.
+    The kernel declares its block size (`known_block_size`).
 
     bf16 goes through `nvvm.mma.sync` (and f16 with it, so that both share
     one path): `nvgpu.mma.sync` does not lower bf16.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::gpu::GPUDialect",
+    "mlir::LLVM::LLVMDialect", "mlir::math::MathDialect",
+    "mlir::memref::MemRefDialect", "mlir::NVVM::NVVMDialect",
+    "mlir::nvgpu::NVGPUDialect", "mlir::scf::SCFDialect",
+    "mlir::vector::VectorDialect"
+  ];
+}
+
+def CudaOutlineLinear : Pass<"weft-cuda-outline-linear", "mlir::ModuleOp"> {
+  let summary = "Linear layers the tensor-core GEMM takes, with their epilogues, become calls of kernel declarations on buffers";
+  let description = [{
+    Each `xf.linear` and `xf.matmul` with f16 or bf16 operands of static
+    shape whose K and N are multiples of 8 (every row of both operands then
+    starts on a 16-byte boundary, the unit of `cp.async`) gets the
+    tensor-core GEMM, together with the elementwise chain it feeds while
+    each link is the single user of the value before it, in this order:
+
+    * a bias add: `xf.add` with a row of N elements (`[N]`, `[1, N]`, ...),
+      unless the linear layer has a bias of its own;
+    * an activation: `xf.gelu` (either approximation) or `xf.silu`;
+    * a residual add: `xf.add` with a tensor of the result's shape.
+
+    Product and chain are replaced by a call of a private declaration
+    `@linear_mma_<type>[_<step>...]` (`@matmul_mma_...` for `xf.matmul`) on
+    buffers: A as `[batch, M, K]` (a linear layer's leading dimensions
+    folded into M, batch 1), the right operand as stored (`[batch, K, N]`,
+    or `[batch, N, K]` with `transpose_rhs`), the bias as `[N]`, the
+    residual and the fresh result buffer as `[batch, M, N]`, each a view of
+    its tensor. The declaration carries the configuration in
+    `weft.linear_mma = {block_m, block_n, block_k, warps_m, warps_n,
+    stages, transpose_rhs, epilogue}`; `epilogue` lists the steps on the
+    f32 accumulators, with a `round` wherever the op chain stored an
+    intermediate tensor in the element type (the bias of `xf.linear` is
+    added before its rounding, a separate bias add after it), so the kernel
+    computes what the chain computes. Other products stay for
+    `xf-to-linalg`, as does a chain link with a second user.
+
+    Tiling: `block-m` x `block-n` outputs per block, `block-k` deep per
+    stage (a multiple of 64: a swizzled tile row holds eight 16-byte
+    chunks), `warps-m` x `warps-n` warps each owning a 16-row- and
+    16-column-aligned part, `stages` shared-memory stages. The defaults
+    (128 x 128 x 64, 2 x 4 warps, 3 stages: 96 KiB of shared memory)
+    assemble without spilling for sm_80 and sm_90.
+
+    Before:
+    ```mlir
+    %h = xf.linear %x, %w, %b : (tensor<2x64x768xf16>, tensor<768x3072xf16>, tensor<3072xf16>) -> tensor<2x64x3072xf16>
+    %g = xf.gelu %h approximate = tanh : (tensor<2x64x3072xf16>) -> tensor<2x64x3072xf16>
+    ```
+    After:
+    ```mlir
+    %a = bufferization.to_buffer %x2 read_only : tensor<1x128x768xf16> to memref<1x128x768xf16>
+    %w3 = bufferization.to_buffer %wv read_only : tensor<1x768x3072xf16> to memref<1x768x3072xf16>
+    %bias = bufferization.to_buffer %b read_only : tensor<3072xf16> to memref<3072xf16>
+    %out = memref.alloc() : memref<1x128x3072xf16>
+    call @linear_mma_f16_bias_gelu_tanh(%a, %w3, %bias, %out) : (...) -> ()
+    %t = bufferization.to_tensor %out restrict writable : memref<1x128x3072xf16> to tensor<1x128x3072xf16>
+    %g = tensor.expand_shape ... : tensor<2x64x3072xf16>
+    ...
+    func.func private @linear_mma_f16_bias_gelu_tanh(memref<1x128x768xf16>, memref<1x768x3072xf16>, memref<3072xf16>, memref<1x128x3072xf16>)
+        attributes {weft.linear_mma = {block_k = 64 : i64, block_m = 128 : i64, block_n = 128 : i64,
+                    epilogue = ["bias", "round", "gelu_tanh"], stages = 3 : i64,
+                    transpose_rhs = false, warps_m = 2 : i64, warps_n = 4 : i64}}
+    ```
+  }];
+  let options = [
+    Option<"blockM", "block-m", "int64_t", /*default=*/"128",
+           "output rows per block">,
+    Option<"blockN", "block-n", "int64_t", /*default=*/"128",
+           "output columns per block">,
+    Option<"blockK", "block-k", "int64_t", /*default=*/"64",
+           "reduction depth per pipeline stage, a multiple of 64">,
+    Option<"warpsM", "warps-m", "int64_t", /*default=*/"2",
+           "warps along the block's rows">,
+    Option<"warpsN", "warps-n", "int64_t", /*default=*/"4",
+           "warps along the block's columns">,
+    Option<"stages", "stages", "int64_t", /*default=*/"3",
+           "shared-memory stages of the copy pipeline over K (at least 2)">,
+  ];
+  let dependentDialects = [
+    "mlir::bufferization::BufferizationDialect", "mlir::func::FuncDialect",
+    "mlir::memref::MemRefDialect", "mlir::tensor::TensorDialect"
+  ];
+}
+
+def CudaLinearToMma : Pass<"weft-cuda-linear-to-mma", "mlir::ModuleOp"> {
+  let summary = "A tiled tensor-core GEMM with its epilogue in place of each linear kernel call";
+  let description = [{
+    Replaces each call of a declaration carrying `weft.linear_mma` (from
+    `weft-cuda-outline-linear`) by a `gpu.launch` of a tiled GEMM for sm_80+
+    tensor cores (`mma.sync.m16n8k16`, f16 or bf16 in, f32 accumulation),
+    and erases the declarations:
+
+    * one block of `warps_m · warps_n` warps per (N tile, M tile, batch)
+      of `block_m` x `block_n` outputs; each warp owns a
+      `block_m / warps_m` x `block_n / warps_n` part as f32 accumulators
+      in registers;
+    * K is walked in steps of `block_k` through a `stages`-deep pipeline in
+      shared memory: A and B tiles are copied with `cp.async` (16-byte
+      chunks, XOR-swizzled by row so that neither the copies nor `ldmatrix`
+      conflict on banks) `stages - 1` steps ahead of the one computed; one
+      barrier per step both publishes a stage and frees the one to refill;
+    * A fragments come through `ldmatrix`, B fragments through
+      `ldmatrix.trans` from a `[K, N]` weight and through `ldmatrix` from
+      an `[N, K]` one (`transpose_rhs`);
+    * ragged edges: rows of A past M and columns of B past N are
+      zero-filled by `cp.async` with a source size of 0, as are the
+      columns (or rows) past K, so a partial last K step adds zeros; output
+      rows and columns past M and N are neither computed into memory nor
+      stored;
+    * the epilogue runs on the accumulators in f32 with the formulas of
+      `xf-to-linalg` (bias and residual widened from the element type,
+      `erf`/`tanh`/`exp` from libdevice), rounding where `epilogue` says,
+      and stores the result rounded to nearest even in the element type.
+
+    Shared memory is `stages · (block_m + block_n) · block_k · 2` bytes of
+    dynamic shared memory (96 KiB by default). The launch is named after
+    the declaration, so the kernel keeps that name in the device image.
+
+    Before:
+    ```mlir
+    call @linear_mma_f16_bias_gelu_tanh(%a, %w, %bias, %out)
+        : (memref<1x128x768xf16>, memref<1x768x3072xf16>, memref<3072xf16>, memref<1x128x3072xf16>) -> ()
+    ```
+    After:
+    ```mlir
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %c24, %gy = %c1, %gz = %c1)
+               threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1)
+               dynamic_shared_memory_size %c98304_i32
+               function(@linear_mma_f16_bias_gelu_tanh) {
+      %smem = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+      nvgpu.device_async_copy %a[...], %aTiles[...], 8, %n {bypassL1} : ...
+      nvvm.cp.async.commit.group
+      %acc:64 = scf.for %kb = %c0 to %c12 step %c1 iter_args(...) {
+        nvvm.cp.async.wait.group 1
+        gpu.barrier
+        ...
+        %f = nvgpu.ldmatrix %aTiles[...] {numTiles = 4 : i32, transpose = false} : ...
+        %d = nvvm.mma.sync A[...] B[...] C[...] {shape = #nvvm.shape<m = 16, n = 8, k = 16>, ...}
+      }
+      ... bias, GELU, rounding; vector.store under row/column bounds ...
+      gpu.terminator
+    }
+    ```
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::gpu::GPUDialect",
@@ -116,7 +264,9 @@ def CudaMapToGpu : Pass<"weft-cuda-map-to-gpu", "mlir::func::FuncOp"> {
 
     View-like ops, constants and globals the body uses are sunk into the
     launch so that kernels receive only whole buffers (identity layouts,
-    passed as bare pointers).
+    passed as bare pointers). Each launch is located at the op it runs,
+    fused with the locations of the linalg ops nested in it (a fused row
+    group's members), so that every kernel names the model ops it computes.
 
     Before:
     ```mlir
@@ -168,7 +318,9 @@ def CudaLowerLaunches : Pass<"weft-cuda-lower-launches", "mlir::ModuleOp"> {
       `weft.kernels` (the kernels' names in the device image, recorded in
       the manifest) and `params` points to one slot per kernel argument
       (a buffer's base pointer, an index as i64, a scalar as itself), as
-      `cuLaunchKernel` takes them;
+      `cuLaunchKernel` takes them; `weft.kernel_locations` gives, in the
+      same order, each kernel's launch locations (the model ops it
+      computes, for the artifact's kernel report);
     * a host-level `memref.alloc` → `allocate(device, bytes)`, the buffer
       described over the returned pointer; `memref.dealloc` →
       `deallocate(device, pointer)`.

@@ -55,6 +55,41 @@ struct SwizzledTile {
                                          mlir::Value phase = {}) const;
 };
 
+/// A kernel's dynamic shared memory (gpu.dynamic_shared_memory), carved
+/// into consecutive typed views of 16-bit elements (each a multiple of 16
+/// bytes, so every view stays aligned for cp.async and ldmatrix).
+class SharedMemoryArena {
+public:
+  SharedMemoryArena(mlir::OpBuilder &b, mlir::Location loc,
+                    mlir::Type element);
+  /// The next `shape` view.
+  mlir::Value view(llvm::ArrayRef<int64_t> shape);
+  /// Bytes carved so far.
+  int64_t size() const { return offset; }
+
+private:
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+  mlir::Type element;
+  mlir::Attribute workgroup;
+  mlir::Value base;
+  int64_t offset = 0;
+};
+
+/// The index and f32 shorthands every kernel builder uses.
+class KernelArith {
+protected:
+  KernelArith(mlir::OpBuilder &b, mlir::Location loc) : b(b), loc(loc) {}
+
+  mlir::Value c(int64_t v);
+  mlir::Value f32(double v);
+  mlir::Value add(mlir::Value x, mlir::Value y);
+  mlir::Value mul(mlir::Value x, mlir::Value y);
+
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+};
+
 /// The sm_80 tensor-core instruction set of one warp for 16-bit inputs.
 class WarpMma {
 public:
