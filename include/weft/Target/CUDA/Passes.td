@@ -237,9 +237,11 @@ def CudaLinearToMma : Pass<"weft-cuda-linear-to-mma", "mlir::ModuleOp"> {
 def CudaMapToGpu : Pass<"weft-cuda-map-to-gpu", "mlir::func::FuncOp"> {
   let summary = "Turn the top-level loop nests of a bufferized function into GPU launches";
   let description = [{
-    The generic mapping every op of a bufferized entry function gets (the
-    attention nest and the linear layers get dedicated kernels later in
-    the pipeline when their patterns are recognized):
+    The generic mapping every op of a bufferized entry function gets that
+    no dedicated kernel took (f16/bf16 attention and linear layers become
+    tensor-core kernels through `weft-cuda-outline-attention` /
+    `weft-cuda-outline-linear` and their kernel passes, and reach this pass
+    as `gpu.launch_func`s, which it leaves alone):
 
     * a top-level linalg op becomes parallel loops over its parallel
       dimensions around sequential loops over its reductions (a generic's
