@@ -134,7 +134,7 @@ void AttentionKernelBuilder::copyKeyValueBlock(Value block, Value stage) {
         [&](Value row, Value col) -> SmallVector<Value> {
           return {batch, add(kStart, row), kvHead, col};
         },
-        valid, thread, s.threads());
+        valid, /*validCols=*/Value(), thread, s.threads());
   }
 }
 
@@ -168,7 +168,7 @@ void AttentionKernelBuilder::build() {
       [&](Value row, Value col) -> SmallVector<Value> {
         return {batch, add(qStart, row), head, col};
       },
-      validRows, thread, s.threads());
+      validRows, /*validCols=*/Value(), thread, s.threads());
   commitAsyncCopies(b, loc);
   copyKeyValueBlock(c(0), c(0));
   commitAsyncCopies(b, loc);

@@ -219,16 +219,10 @@ Value WarpMma::groupReduce(Value value, bool max) {
   return value;
 }
 
-namespace {
-
-/// copyTileAsync, with columns at or after `validCols` also zero-filled when
-/// `validCols` is set.
-void copyTile(OpBuilder &b, Location loc, const SwizzledTile &tile,
-              Value source,
-              function_ref<SmallVector<Value>(Value row, Value col)>
-                  sourceIndices,
-              Value validRows, Value validCols, Value thread,
-              int64_t numThreads) {
+void weft::cuda::copyTileAsync(
+    OpBuilder &b, Location loc, const SwizzledTile &tile, Value source,
+    function_ref<SmallVector<Value>(Value row, Value col)> sourceIndices,
+    Value validRows, Value validCols, Value thread, int64_t numThreads) {
   int64_t chunksPerRow = tile.cols / 8;
   int64_t chunks = tile.rows * chunksPerRow;
   assert(chunks % numThreads == 0 && numThreads % chunksPerRow == 0 &&
@@ -272,24 +266,6 @@ void copyTile(OpBuilder &b, Location loc, const SwizzledTile &tile,
         sourceIndices(sourceRow, sourceCol), b.getIndexAttr(8), elements,
         b.getUnitAttr());
   }
-}
-
-} // namespace
-
-void weft::cuda::copyTileAsync(
-    OpBuilder &b, Location loc, const SwizzledTile &tile, Value source,
-    function_ref<SmallVector<Value>(Value row, Value col)> sourceIndices,
-    Value validRows, Value thread, int64_t numThreads) {
-  copyTile(b, loc, tile, source, sourceIndices, validRows, /*validCols=*/{},
-           thread, numThreads);
-}
-
-void weft::cuda::copyTileAsync(
-    OpBuilder &b, Location loc, const SwizzledTile &tile, Value source,
-    function_ref<SmallVector<Value>(Value row, Value col)> sourceIndices,
-    Value validRows, Value validCols, Value thread, int64_t numThreads) {
-  copyTile(b, loc, tile, source, sourceIndices, validRows, validCols, thread,
-           numThreads);
 }
 
 void weft::cuda::commitAsyncCopies(OpBuilder &b, Location loc) {

@@ -10,6 +10,7 @@
 // RUN: weft-compile %s -o %t.sm90.weft --target=cuda --chip=sm_90
 // RUN: FileCheck %s --input-file=%t.sm90.weft --check-prefixes=CHECK,SM90
 // RUN: not weft-compile %s -o %t.bad.weft --target=cuda --attention-block-q=48 2>&1 | FileCheck %s --check-prefix=BADQ
+// RUN: weft-opt %s --weft-cuda-pipeline="chip=sm_80 tensor-core-attention=false" | FileCheck %s --check-prefix=OFF
 // RUN: %if cuobjdump %{ %python %weft_src_root/benchmarks/gpu/sass.py %t.sm80.weft %t.sm90.weft --require HMMA | FileCheck %s --check-prefix=SASS %}
 
 // Four attention ops, four kernels, no spills, no stack.
@@ -38,6 +39,11 @@
 // CHECK-DAG:  ex2.approx
 
 // BADQ: error: 'xf.attention' op tensor-core attention needs 16 or 32 query rows per warp and a multiple of 16 keys per block, got block_q=48, warps=4, block_kv=64
+
+// Switched off, the same ops run as the generic loop nest's kernels.
+// OFF-NOT: attention_mma
+// OFF: weft.kernels = ["forward_kernel",
+// OFF-NOT: attention_mma
 
 // SASS-DAG: attention_mma_f16_d64_causal: HMMA {{[1-9][0-9]*}}
 // SASS-DAG: attention_mma_bf16_d128: HMMA {{[1-9][0-9]*}}

@@ -10,7 +10,8 @@
 //
 // that bufferization and deallocation see as an opaque call reading three
 // buffers and writing one; weft-cuda-attention-to-mma (on buffers, after
-// deallocation) replaces each call by the kernel's gpu.launch. The split
+// deallocation) builds one kernel per declaration and replaces each call by
+// a gpu.launch_func of it (KernelCalls.h). The split
 // exists because the kernel's warp-level operations (mma.sync, cp.async
 // groups, barriers) declare no memory effects, which buffer deallocation
 // refuses to reason about.

@@ -11,7 +11,8 @@
 //
 // that bufferization and deallocation see as an opaque call reading its
 // inputs and writing `out`; weft-cuda-linear-to-mma (on buffers, after
-// deallocation) replaces each call by the kernel's gpu.launch. The split
+// deallocation) builds one kernel per declaration and replaces each call by
+// a gpu.launch_func of it (KernelCalls.h). The split
 // exists for the reason AttentionKernel.h gives: mma.sync, cp.async groups
 // and barriers declare no memory effects, which buffer deallocation refuses
 // to reason about.

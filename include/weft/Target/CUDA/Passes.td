@@ -169,9 +169,11 @@ def CudaLinearToMma : Pass<"weft-cuda-linear-to-mma", "mlir::ModuleOp"> {
   let summary = "A tiled tensor-core GEMM with its epilogue in place of each linear kernel call";
   let description = [{
     Replaces each call of a declaration carrying `weft.linear_mma` (from
-    `weft-cuda-outline-linear`) by a `gpu.launch` of a tiled GEMM for sm_80+
-    tensor cores (`mma.sync.m16n8k16`, f16 or bf16 in, f32 accumulation),
-    and erases the declarations:
+    `weft-cuda-outline-linear`) by a launch of a tiled GEMM for sm_80+
+    tensor cores (`mma.sync.m16n8k16`, f16 or bf16 in, f32 accumulation):
+    each declaration becomes one `gpu.func` kernel of that name in the
+    `gpu.module` `@weft_linear_kernels` (layers of one shape share it), each
+    call a `gpu.launch_func` of it, and the declarations are erased:
 
     * one block of `warps_m · warps_n` warps per (N tile, M tile, batch)
       of `block_m` x `block_n` outputs; each warp owns a
@@ -196,8 +198,8 @@ def CudaLinearToMma : Pass<"weft-cuda-linear-to-mma", "mlir::ModuleOp"> {
       and stores the result rounded to nearest even in the element type.
 
     Shared memory is `stages · (block_m + block_n) · block_k · 2` bytes of
-    dynamic shared memory (96 KiB by default). The launch is named after
-    the declaration, so the kernel keeps that name in the device image.
+    dynamic shared memory (96 KiB by default). The kernel declares its
+    block size (`known_block_size`).
 
     Before:
     ```mlir
@@ -206,10 +208,12 @@ def CudaLinearToMma : Pass<"weft-cuda-linear-to-mma", "mlir::ModuleOp"> {
     ```
     After:
     ```mlir
-    gpu.launch blocks(%bx, %by, %bz) in (%gx = %c24, %gy = %c1, %gz = %c1)
-               threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1)
-               dynamic_shared_memory_size %c98304_i32
-               function(@linear_mma_f16_bias_gelu_tanh) {
+    gpu.launch_func @weft_linear_kernels::@linear_mma_f16_bias_gelu_tanh
+        blocks in (%c24, %c1, %c1) threads in (%c256, %c1, %c1)
+        dynamic_shared_memory_size %c98304_i32 args(%a : ..., %w : ..., %bias : ..., %out : ...)
+    gpu.module @weft_linear_kernels {
+    gpu.func @linear_mma_f16_bias_gelu_tanh(%a: memref<1x128x768xf16>, ...) kernel
+        attributes {known_block_size = array<i32: 256, 1, 1>} {
       %smem = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
       nvgpu.device_async_copy %a[...], %aTiles[...], 8, %n {bypassL1} : ...
       nvvm.cp.async.commit.group
@@ -221,7 +225,8 @@ def CudaLinearToMma : Pass<"weft-cuda-linear-to-mma", "mlir::ModuleOp"> {
         %d = nvvm.mma.sync A[...] B[...] C[...] {shape = #nvvm.shape<m = 16, n = 8, k = 16>, ...}
       }
       ... bias, GELU, rounding; vector.store under row/column bounds ...
-      gpu.terminator
+      gpu.return
+    }
     }
     ```
   }];

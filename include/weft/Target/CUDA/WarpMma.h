@@ -160,21 +160,11 @@ private:
 /// Issues the cp.async copies (16 bytes each, by the `numThreads` threads
 /// numbered from `thread`) that fill `tile` from `source`: `sourceIndices(row, col)`
 /// gives the source indices of tile element (row, col). Rows at or after
-/// `validRows` are zero-filled without reading (their source row is read as
-/// row 0's address, which must be valid). The tile's rows·cols/8 chunks must
-/// divide among the threads.
-void copyTileAsync(
-    mlir::OpBuilder &b, mlir::Location loc, const SwizzledTile &tile,
-    mlir::Value source,
-    llvm::function_ref<llvm::SmallVector<mlir::Value>(mlir::Value row,
-                                                      mlir::Value col)>
-        sourceIndices,
-    mlir::Value validRows, mlir::Value thread, int64_t numThreads);
-
-/// The same, with the tile's columns at or after `validCols` zero-filled
-/// as well (their source column is read as column 0's address). Both bounds
-/// count from the tile's first row and column; `validCols` must be a
-/// multiple of 8 so that no chunk straddles it.
+/// `validRows`, and, when `validCols` is given, columns at or after it (a
+/// multiple of 8, so that no chunk straddles it), are zero-filled without
+/// reading; their source row or column is read as the tile's first, whose
+/// address must be valid. The tile's rows·cols/8 chunks must divide among
+/// the threads in whole rows.
 void copyTileAsync(
     mlir::OpBuilder &b, mlir::Location loc, const SwizzledTile &tile,
     mlir::Value source,
