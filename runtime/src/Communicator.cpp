@@ -538,6 +538,22 @@ Status unpackSlices(weft_communicator &c, const GroupInfo &g,
   return c.backend->synchronize();
 }
 
+/// Runs `exchange`, a collective that writes the group's blocks (`outer`
+/// rows of `chunk` bytes each, `bytes` in all) in group order, into
+/// `recv`: straight there when that is already recv's layout (one row, the
+/// group ordered as listed), else into scratch and then unpacked.
+template <typename Exchange>
+Status exchangeIntoSlices(Scratch &scratch, weft_communicator &c,
+                          const GroupInfo &g, void *recv, size_t bytes,
+                          size_t outer, size_t chunk, Exchange exchange) {
+  if (outer == 1 && g.identity)
+    return exchange(recv);
+  char *blocks = nullptr;
+  WEFT_RETURN_IF_ERROR(scratch.allocate(bytes, blocks));
+  WEFT_RETURN_IF_ERROR(exchange(blocks));
+  return unpackSlices(c, g, blocks, recv, outer, chunk);
+}
+
 //===----------------------------------------------------------------------===//
 // The function table
 //===----------------------------------------------------------------------===//
@@ -932,13 +948,11 @@ weft_status_t weft_communicator_all_gather(
         const size_t chunk = bytes / outer;
         // Gathering along the leading dimension in group order is the flat
         // gather itself; anything else goes through a temporary.
-        if (outer == 1 && g.identity)
-          return group->allGather(send, recv, static_cast<int64_t>(bytes));
-        char *gathered = nullptr;
-        WEFT_RETURN_IF_ERROR(scratch.allocate(recvBytes, gathered));
-        WEFT_RETURN_IF_ERROR(
-            group->allGather(send, gathered, static_cast<int64_t>(bytes)));
-        return unpackSlices(c, g, gathered, recv, outer, chunk);
+        return exchangeIntoSlices(
+            scratch, c, g, recv, recvBytes, outer, chunk, [&](void *into) {
+              return group->allGather(send, into,
+                                      static_cast<int64_t>(bytes));
+            });
       });
 }
 
@@ -1035,13 +1049,12 @@ weft_communicator_all_to_all(weft_communicator_t *communicator,
               packSlices(c, g, send, packed, sendOuter, sendChunk));
           source = packed;
         }
-        if (recvOuter == 1 && g.identity)
-          return group->allToAll(source, recv, static_cast<int64_t>(block));
-        char *received = nullptr;
-        WEFT_RETURN_IF_ERROR(scratch.allocate(bytes, received));
-        WEFT_RETURN_IF_ERROR(
-            group->allToAll(source, received, static_cast<int64_t>(block)));
-        return unpackSlices(c, g, received, recv, recvOuter, recvChunk);
+        return exchangeIntoSlices(
+            scratch, c, g, recv, bytes, recvOuter, recvChunk,
+            [&](void *into) {
+              return group->allToAll(source, into,
+                                     static_cast<int64_t>(block));
+            });
       });
 }
 
