@@ -42,6 +42,39 @@ install_missing() {
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# cuobjdump, for the tests that look at the kernels' SASS. CUDA 13's toolkit
+# has none; Debian's CUDA 11.8 package (non-free) has one that disassembles
+# sm_80 and sm_90 code (benchmarks/gpu/sass.py). Only its two disassemblers
+# are kept, under /opt/weft/cuda-disassembler; nothing else is installed.
+DISASSEMBLER_DIR=/opt/weft/cuda-disassembler
+install_disassembler() {
+  [ -x "$DISASSEMBLER_DIR/bin/cuobjdump" ] && return 0
+  [ -x /usr/local/cuda/bin/cuobjdump ] && return 0
+  command -v cuobjdump >/dev/null && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "note: no cuobjdump and not root: the SASS checks will be skipped" >&2
+    return 0
+  fi
+  echo "== installing cuobjdump from Debian's nvidia-cuda-toolkit into $DISASSEMBLER_DIR"
+  local work; work=$(mktemp -d)
+  # A package list of its own, so the system's sources stay as they are.
+  local list="$work/sources.list"
+  echo "deb http://deb.debian.org/debian bookworm non-free" >"$list"
+  local apt=(-o Dir::Etc::SourceList="$list" -o Dir::Etc::SourceParts=/dev/null
+             -o Dir::State::Lists="$work/lists" -o Debug::NoLocking=1)
+  mkdir -p "$work/lists/partial"
+  if (cd "$work" && apt-get "${apt[@]}" update -qq \
+        && apt-get "${apt[@]}" download -qq nvidia-cuda-toolkit) >/dev/null 2>&1 \
+     && dpkg-deb -x "$work"/nvidia-cuda-toolkit_*.deb "$work/root"; then
+    mkdir -p "$DISASSEMBLER_DIR/bin"
+    install -m 0755 "$work/root/usr/bin/cuobjdump" "$work/root/usr/bin/nvdisasm" \
+      "$DISASSEMBLER_DIR/bin/"
+  else
+    echo "note: could not fetch nvidia-cuda-toolkit: the SASS checks will be skipped" >&2
+  fi
+  rm -rf "$work"
+}
+
 build() {
   if [ ! -f "$BUILD_DIR/build.ninja" ]; then
     cmake -G Ninja -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release
@@ -83,7 +116,7 @@ case "$mode" in
       --input=@"$model/input_ids.npy" --output=@"$model/logits-2xcpu.npy" \
       --expected_output=@"$model/logits.npy" --repeat=5 ;;
   test)
-    install_missing; build
+    install_missing; install_disassembler; build
     echo "== tests"
     ctest --test-dir "$BUILD_DIR" --output-on-failure --verbose ;;
   *)

@@ -2,7 +2,8 @@
 // GELU; bias and residual) and of a Llama SwiGLU MLP (SiLU gate, up
 // projection, residual down projection) run on tensor cores, in f16 and
 // bf16, for sm_80 and sm_90: the PTX multiplies with mma.sync m16n8k16
-// from ldmatrix fragments fed by cp.async, and no kernel spills.
+// from ldmatrix fragments fed by cp.async, and no kernel spills. Where
+// cuobjdump is installed, every linear kernel's SASS holds HMMA.
 // REQUIRES: ptxas
 // RUN: weft-compile %s -o %t.f16.sm80.weft --target=cuda --chip=sm_80
 // RUN: FileCheck %s --input-file=%t.f16.sm80.weft --check-prefixes=ARTIFACT,SM80,F16
@@ -14,6 +15,10 @@
 // RUN: weft-compile %t.bf16.mlir -o %t.bf16.sm90.weft --target=cuda --chip=sm_90
 // RUN: FileCheck %s --input-file=%t.bf16.sm90.weft --check-prefixes=ARTIFACT,SM90,BF16
 // RUN: weft-opt %s --weft-cuda-pipeline="chip=sm_80 tensor-core-linear=false" | FileCheck %s --check-prefix=OFF
+// RUN: %if cuobjdump %{ %python %weft_src_root/benchmarks/gpu/sass.py %t.f16.sm80.weft %t.bf16.sm90.weft --require HMMA --kernels linear_mma | FileCheck %s --check-prefix=SASS %}
+
+// SASS-DAG: f16.sm80.weft: linear_mma_f16_bias_gelu_tanh: HMMA {{[1-9][0-9]*}}
+// SASS-DAG: bf16.sm90.weft: linear_mma_bf16_silu: HMMA {{[1-9][0-9]*}}
 
 // Switched off, every product is a one-thread-per-element loop kernel.
 // OFF: weft.kernels = ["mlps_kernel",
