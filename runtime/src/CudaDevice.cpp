@@ -6,11 +6,15 @@
 // context current on its thread first, so objects may move between
 // threads. Copies and memsets exist once, as functions enqueuing on a
 // stream: the asynchronous calls pass the caller's stream, the synchronous
-// helpers pass the default stream and wait for it.
+// helpers pass the default stream and wait for it. Tensor maps (TMA
+// descriptors) are encoded here too: host work on the device's driver,
+// checked before the driver sees them.
 //
 //===----------------------------------------------------------------------===//
 
 #include "CudaDevice.h"
+
+#include <cstring>
 
 using namespace weft::runtime;
 
@@ -170,6 +174,174 @@ Status checkHostBuffer(const char *call, const char *what, const void *buffer,
   if (buffer || !bytes)
     return Status();
   return error(call, ": '", what, "' is null but bytes is ", bytes);
+}
+
+//===----------------------------------------------------------------------===//
+// Tensor maps
+//===----------------------------------------------------------------------===//
+
+/// An element type of weft/device_table.h, as the driver knows it.
+struct TensorMapType {
+  const char *name;
+  CUtensorMapDataType driverType;
+  int64_t bytes;
+};
+
+/// The type of `elementType` (WEFT_TENSOR_MAP_*), or null.
+const TensorMapType *tensorMapType(int32_t elementType) {
+  static_assert(WEFT_TENSOR_MAP_F16 == 1 && WEFT_TENSOR_MAP_BF16 == 2 &&
+                WEFT_TENSOR_MAP_F32 == 3);
+  static const TensorMapType types[] = {
+      {"f16", kCudaTensorMapFloat16, 2},
+      {"bf16", kCudaTensorMapBfloat16, 2},
+      {"f32", kCudaTensorMapFloat32, 4},
+  };
+  if (elementType < WEFT_TENSOR_MAP_F16 || elementType > WEFT_TENSOR_MAP_F32)
+    return nullptr;
+  return &types[elementType - WEFT_TENSOR_MAP_F16];
+}
+
+/// The arguments of cuTensorMapEncodeTiled, checked.
+struct TensorMapArgs {
+  const TensorMapType *type = nullptr;
+  uint32_t rank = 0;
+  void *address = nullptr;
+  cuuint64_t dims[kCudaTensorMapMaxRank] = {};
+  cuuint64_t strides[kCudaTensorMapMaxRank - 1] = {};
+  cuuint32_t box[kCudaTensorMapMaxRank] = {};
+  int32_t swizzleBytes = 0;
+  CUtensorMapSwizzle swizzle = kCudaTensorMapSwizzleNone;
+};
+
+/// Checks the arguments of a tensor map against what the driver's
+/// documentation requires (cuTensorMapEncodeTiled, without interleave), so
+/// that a mistake is named instead of coming back as the driver's bare
+/// CUDA_ERROR_INVALID_VALUE. A box larger than its dim is legal: TMA fills
+/// what lies outside the tensor. Messages are not prefixed.
+Status checkTensorMap(const void *map, int32_t elementType, int32_t rank,
+                      uint64_t address, const int64_t *dims,
+                      const int64_t *stridesBytes, const int32_t *box,
+                      int32_t swizzleBytes, TensorMapArgs &out) {
+  if (reinterpret_cast<uintptr_t>(map) % WEFT_TENSOR_MAP_ALIGNMENT)
+    return error("map ", map, " is not ", WEFT_TENSOR_MAP_ALIGNMENT,
+                 "-byte aligned");
+  out.type = tensorMapType(elementType);
+  if (!out.type)
+    return error("element_type is ", elementType,
+                 ", expected WEFT_TENSOR_MAP_F16 (1), WEFT_TENSOR_MAP_BF16 "
+                 "(2) or WEFT_TENSOR_MAP_F32 (3)");
+  if (rank < 1 || rank > kCudaTensorMapMaxRank)
+    return error("rank is ", rank, ", expected 1 to ", kCudaTensorMapMaxRank);
+  out.rank = static_cast<uint32_t>(rank);
+  if (!dims)
+    return error("'dims' is null");
+  if (!box)
+    return error("'box' is null");
+  if (rank > 1 && !stridesBytes)
+    return error("'strides_bytes' is null");
+  if (!address)
+    return error("address is 0, expected the tensor's device address");
+  if (address % 16)
+    return error("address 0x", std::hex, address, std::dec,
+                 " is not 16-byte aligned");
+  out.address = reinterpret_cast<void *>(static_cast<uintptr_t>(address));
+  constexpr int64_t kMaxDim = int64_t(1) << 32;
+  constexpr int64_t kStrideLimit = int64_t(1) << 40;
+  for (int32_t i = 0; i < rank; ++i) {
+    if (dims[i] < 1 || dims[i] > kMaxDim)
+      return error("dims[", i, "] is ", dims[i], ", expected 1 to ", kMaxDim,
+                   " elements");
+    out.dims[i] = static_cast<cuuint64_t>(dims[i]);
+  }
+  for (int32_t i = 0; i + 1 < rank; ++i) {
+    if (stridesBytes[i] < 0 || stridesBytes[i] >= kStrideLimit ||
+        stridesBytes[i] % 16)
+      return error("strides_bytes[", i, "] is ", stridesBytes[i],
+                   ", expected a multiple of 16 below 2^40");
+    out.strides[i] = static_cast<cuuint64_t>(stridesBytes[i]);
+  }
+  for (int32_t i = 0; i < rank; ++i) {
+    if (box[i] < 1 || box[i] > int32_t(kCudaTensorMapMaxBox))
+      return error("box[", i, "] is ", box[i], ", expected 1 to ",
+                   kCudaTensorMapMaxBox, " elements");
+    out.box[i] = static_cast<cuuint32_t>(box[i]);
+  }
+  switch (swizzleBytes) {
+  case 0:
+    out.swizzle = kCudaTensorMapSwizzleNone;
+    break;
+  case 32:
+    out.swizzle = kCudaTensorMapSwizzle32B;
+    break;
+  case 64:
+    out.swizzle = kCudaTensorMapSwizzle64B;
+    break;
+  case 128:
+    out.swizzle = kCudaTensorMapSwizzle128B;
+    break;
+  default:
+    return error("swizzle_bytes is ", swizzleBytes,
+                 ", expected 0, 32, 64 or 128");
+  }
+  out.swizzleBytes = swizzleBytes;
+  // TMA moves shared-memory rows in 16-byte units, and a swizzle permutes
+  // them within its span, which a row must fit.
+  int64_t rowBytes = box[0] * out.type->bytes;
+  std::string row = concat("box[0] is ", box[0], " ", out.type->name,
+                           " elements (", rowBytes, " bytes)");
+  if (rowBytes % 16)
+    return error(row, ", expected a multiple of 16 bytes");
+  if (swizzleBytes && rowBytes > swizzleBytes)
+    return error(row, ", more than the ", swizzleBytes, "-byte swizzle span");
+  return Status();
+}
+
+/// "f16, rank 2, address 0x..., dims [64, 8], strides [128] bytes, box
+/// [64, 8], swizzle 128 bytes": what a failed encode was asked.
+std::string describeTensorMap(const TensorMapArgs &args) {
+  int64_t dims[kCudaTensorMapMaxRank], strides[kCudaTensorMapMaxRank - 1],
+      box[kCudaTensorMapMaxRank];
+  for (uint32_t i = 0; i < args.rank; ++i) {
+    dims[i] = static_cast<int64_t>(args.dims[i]);
+    box[i] = args.box[i];
+    if (i + 1 < args.rank)
+      strides[i] = static_cast<int64_t>(args.strides[i]);
+  }
+  std::string text =
+      concat(args.type->name, ", rank ", args.rank, ", address ", args.address,
+             ", dims ", formatShape(dims, args.rank));
+  if (args.rank > 1)
+    text += concat(", strides ", formatShape(strides, args.rank - 1), " bytes");
+  return concat(text, ", box ", formatShape(box, args.rank), ", swizzle ",
+                args.swizzleBytes, " bytes");
+}
+
+/// Encodes checked `args` into `map`, written only on success.
+Status encodeTensorMap(const weft_cuda_device &device, void *map,
+                       const TensorMapArgs &args) {
+  const CudaDriver &d = *device.driver;
+  if (!d.cuTensorMapEncodeTiled)
+    return error("the CUDA driver ", d.path,
+                 " has no cuTensorMapEncodeTiled: tensor maps (TMA) need a "
+                 "driver of CUDA 12.0 or later");
+  WEFT_RETURN_IF_ERROR(makeCurrent(device));
+  // Every element of the box is copied (strides of 1). L2 promotion is 128
+  // bytes, what CUTLASS's TMA copies (and so FlashAttention 3's) use: it is
+  // the widest row a swizzled box can have (the 128-byte span), so each
+  // DRAM fill is a row the copy asked for, where 256 would also fetch the
+  // next 128 bytes, part of another box that may come later or never.
+  const cuuint32_t elementStrides[kCudaTensorMapMaxRank] = {1, 1, 1, 1, 1};
+  CUtensorMap encoded = {};
+  if (CUresult r = d.cuTensorMapEncodeTiled(
+          &encoded, args.type->driverType, args.rank, args.address, args.dims,
+          args.strides, args.box, elementStrides, kCudaTensorMapInterleaveNone,
+          args.swizzle, kCudaTensorMapL2Promotion128B,
+          kCudaTensorMapFloatOobFillNone))
+    return d.error(
+        concat("cuTensorMapEncodeTiled (", describeTensorMap(args), ")"), r);
+  static_assert(sizeof(encoded) == WEFT_TENSOR_MAP_BYTES);
+  std::memcpy(map, &encoded, sizeof(encoded));
+  return Status();
 }
 
 } // namespace
@@ -469,6 +641,26 @@ weft_status_t weft_cuda_event_elapsed_ms(const weft_cuda_event_t *start,
     return s.release();
   *out_ms = ms;
   return nullptr;
+}
+
+//===----------------------------------------------------------------------===//
+// Tensor maps
+//===----------------------------------------------------------------------===//
+
+weft_status_t weft_cuda_tensor_map_encode(weft_cuda_device_t *device, void *map,
+                                          int32_t element_type, int32_t rank,
+                                          uint64_t address, const int64_t *dims,
+                                          const int64_t *strides_bytes,
+                                          const int32_t *box,
+                                          int32_t swizzle_bytes) {
+  WEFT_CHECK_ARG(device);
+  WEFT_CHECK_ARG(map);
+  TensorMapArgs args;
+  if (Status s = checkTensorMap(map, element_type, rank, address, dims,
+                                strides_bytes, box, swizzle_bytes, args);
+      !s.ok())
+    return std::move(s).withPrefix(concat(__func__, ": ")).release();
+  return encodeTensorMap(*device, map, args).release();
 }
 
 } // extern "C"

@@ -85,6 +85,8 @@ void resolveAll(void *handle, CudaDriver &d,
   resolve(handle, {"cuModuleEnumerateFunctions"}, d.cuModuleEnumerateFunctions,
           nullptr);
   resolve(handle, {"cuFuncGetName"}, d.cuFuncGetName, nullptr);
+  resolve(handle, {"cuTensorMapEncodeTiled"}, d.cuTensorMapEncodeTiled,
+          nullptr);
 }
 
 /// Loads and resolves the driver at `path` (`origin` says where the name

@@ -34,10 +34,24 @@ using CUmodule = struct CUmod_st *;
 using CUfunction = struct CUfunc_st *;
 using CUstream = struct CUstream_st *;
 using CUevent = struct CUevent_st *;
+using cuuint32_t = uint32_t;
+using cuuint64_t = uint64_t;
 /// Enums travel as int in the driver ABI.
 using CUjit_option = int;
 using CUdevice_attribute = int;
 using CUfunction_attribute = int;
+using CUtensorMapDataType = int;
+using CUtensorMapInterleave = int;
+using CUtensorMapSwizzle = int;
+using CUtensorMapL2promotion = int;
+using CUtensorMapFloatOOBfill = int;
+
+/// A TMA descriptor: 128 opaque bytes. cuda.h asks the compiler for 128-byte
+/// alignment; the driver requires 64 of the address it writes, which is
+/// what callers of the runtime promise.
+struct CUtensorMap {
+  alignas(64) uint64_t opaque[16];
+};
 
 constexpr CUresult kCudaSuccess = 0;
 constexpr CUresult kCudaErrorNoDevice = 100;
@@ -49,6 +63,21 @@ constexpr CUjit_option kCudaJitErrorLogBuffer = 5;
 constexpr CUjit_option kCudaJitErrorLogBufferSizeBytes = 6;
 /// Kernels may use this much dynamic shared memory without opting in.
 constexpr uint32_t kCudaDefaultMaxDynamicShared = 48 * 1024;
+constexpr CUtensorMapDataType kCudaTensorMapFloat16 = 6;
+constexpr CUtensorMapDataType kCudaTensorMapFloat32 = 7;
+constexpr CUtensorMapDataType kCudaTensorMapBfloat16 = 9;
+constexpr CUtensorMapInterleave kCudaTensorMapInterleaveNone = 0;
+constexpr CUtensorMapSwizzle kCudaTensorMapSwizzleNone = 0;
+constexpr CUtensorMapSwizzle kCudaTensorMapSwizzle32B = 1;
+constexpr CUtensorMapSwizzle kCudaTensorMapSwizzle64B = 2;
+constexpr CUtensorMapSwizzle kCudaTensorMapSwizzle128B = 3;
+constexpr CUtensorMapL2promotion kCudaTensorMapL2Promotion128B = 2;
+/// Out-of-bounds elements read as zero (the other mode gives a NaN that
+/// FMAs treat as zero).
+constexpr CUtensorMapFloatOOBfill kCudaTensorMapFloatOobFillNone = 0;
+/// The driver's limits on a tiled tensor map (cuTensorMapEncodeTiled).
+constexpr int kCudaTensorMapMaxRank = 5;
+constexpr uint32_t kCudaTensorMapMaxBox = 256;
 
 //===----------------------------------------------------------------------===//
 // The loaded driver
@@ -104,6 +133,14 @@ struct CudaDriver {
   CUresult (*cuModuleGetFunctionCount)(unsigned *, CUmodule);
   CUresult (*cuModuleEnumerateFunctions)(CUfunction *, unsigned, CUmodule);
   CUresult (*cuFuncGetName)(const char **, CUfunction);
+  // Optional (drivers since CUDA 12.0): TMA tensor maps, for kernels of
+  // compute capability 9.0 and later. Null when absent; only the calls
+  // that encode a tensor map fail then.
+  CUresult (*cuTensorMapEncodeTiled)(
+      CUtensorMap *, CUtensorMapDataType, cuuint32_t rank, void *address,
+      const cuuint64_t *dims, const cuuint64_t *strides, const cuuint32_t *box,
+      const cuuint32_t *elementStrides, CUtensorMapInterleave,
+      CUtensorMapSwizzle, CUtensorMapL2promotion, CUtensorMapFloatOOBfill);
 
   /// The status of a failed call: "<call>: <CUDA_ERROR_NAME> (<the
   /// driver's description>)", with the names the driver gives

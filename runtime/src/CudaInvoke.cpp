@@ -13,7 +13,8 @@
 //      arguments copied in asynchronously, memref descriptors over the
 //      device pointers, and a device table for the entry: launches on the
 //      cached kernels, temporaries allocated on the device and freed only
-//      once the stream has finished (a queued kernel may still read them);
+//      once the stream has finished (a queued kernel may still read them),
+//      tensor maps encoded by the device's driver;
 //   4. the entry between two timing events, a wait for the stream, the
 //      table's first failure, the results copied out;
 //   5. everything freed on every path, after the stream is idle.
@@ -137,6 +138,11 @@ private:
                         void **params);
   static int32_t allocate(void *state, int64_t bytes, void **outBuffer);
   static int32_t deallocate(void *state, void *buffer);
+  static int32_t encodeTensorMap(void *state, void *map, int32_t elementType,
+                                 int32_t rank, void *address,
+                                 const int64_t *dims,
+                                 const int64_t *stridesBytes,
+                                 const int32_t *box, int32_t swizzleBytes);
 
   /// Keeps `s` when it is the table's first failure; 0 on success, else 1
   /// (the table's return values).
@@ -255,7 +261,8 @@ Status DeviceCall::run(const PreparedCall &call, weft_tensor_t *const *args,
                                this,
                                &DeviceCall::launch,
                                &DeviceCall::allocate,
-                               &DeviceCall::deallocate};
+                               &DeviceCall::deallocate,
+                               &DeviceCall::encodeTensorMap};
   collectives = call.collectives();
   weft_collective_table_t ordered;
   if (collectives)
@@ -355,6 +362,19 @@ int32_t DeviceCall::deallocate(void *state, void *buffer) {
   call.released.push_back(*it);
   call.temporaries.erase(it);
   return 0;
+}
+
+int32_t DeviceCall::encodeTensorMap(void *state, void *map, int32_t elementType,
+                                    int32_t rank, void *address,
+                                    const int64_t *dims,
+                                    const int64_t *stridesBytes,
+                                    const int32_t *box, int32_t swizzleBytes) {
+  auto &call = *static_cast<DeviceCall *>(state);
+  // Host work that depends on nothing queued: it does not fail fast after
+  // an earlier failure, whose status is kept all the same.
+  return call.keep(Status::adopt(weft_cuda_tensor_map_encode(
+      call.device, map, elementType, rank, reinterpret_cast<uintptr_t>(address),
+      dims, stridesBytes, box, swizzleBytes)));
 }
 
 Status invokeOnDevice(weft_module &module, size_t fn,

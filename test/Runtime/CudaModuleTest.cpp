@@ -100,6 +100,7 @@ protected:
     liveObjects = hooks.liveObjects;
     failNextCall = hooks.failNext;
     imagesLoaded = hooks.imagesLoaded;
+    tensorMapCalls = hooks.tensorMapCalls;
     ASSERT_EQ(takeMessage(weft_cuda_device_open(0, &device)), "");
     module = open(testCudaManifest());
   }
@@ -155,6 +156,7 @@ protected:
   weft_fake_cuda_live_objects_fn liveObjects = nullptr;
   weft_fake_cuda_fail_next_fn failNextCall = nullptr;
   weft_fake_cuda_images_loaded_fn imagesLoaded = nullptr;
+  weft_fake_cuda_tensor_map_calls_fn tensorMapCalls = nullptr;
   weft_cuda_device_t *device = nullptr;
   std::vector<weft_module_t *> modules;
   weft_module_t *module = nullptr; // The sm_90 module.
@@ -465,6 +467,58 @@ TEST_F(CudaModuleTest, CollectivesWaitForTheKernelsBeforeThem) {
   EXPECT_EQ(fake->splits.size(), 1u);
   EXPECT_EQ(valuesOf(sum), expected);
   weft_communicator_release(communicator);
+}
+
+//===----------------------------------------------------------------------===//
+// Tensor maps
+//===----------------------------------------------------------------------===//
+
+TEST_F(CudaModuleTest, TensorMapCopyRunsThroughTheDeviceTable) {
+  weft_module_t *tma = open(testCudaManifest("sm_90", true));
+  ASSERT_NE(tma, nullptr);
+  uint32_t seed = std::random_device{}();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 rng(seed);
+  std::vector<float> xs = randomFloats(32, rng), expected;
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 4; ++c)
+      expected.push_back(xs[r * 8 + c]);
+  Tensor x = floats({4, 8}, xs), y = floats({4, 4}, std::vector<float>(16, -7));
+  const int64_t calls = tensorMapCalls(nullptr);
+  double ms = -1;
+  ASSERT_EQ(run(tma, "tensor_map_copy", {x.get()}, {y.get()}, &ms), "");
+  EXPECT_EQ(valuesOf(y), expected);
+  EXPECT_EQ(ms, 1.0); // one launch; encoding is host work
+
+  // The driver got the host code's map of x's device buffer.
+  weft_fake_cuda_tensor_map_call_t call;
+  ASSERT_EQ(tensorMapCalls(&call), calls + 1);
+  EXPECT_EQ(call.data_type, 7); // CU_TENSOR_MAP_DATA_TYPE_FLOAT32
+  EXPECT_EQ(call.rank, 2u);
+  EXPECT_NE(call.address, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(call.address) % 256, 0u);
+  EXPECT_THAT(call.dims, testing::ElementsAre(4, 4, 0, 0, 0));
+  EXPECT_THAT(call.strides, testing::ElementsAre(32, 0, 0, 0));
+  EXPECT_THAT(call.box, testing::ElementsAre(4, 2, 0, 0, 0));
+  EXPECT_EQ(call.swizzle, 1); // 32B
+  EXPECT_EQ(call.result, 0);
+  EXPECT_EQ(liveObjects(), 2); // the device's context and the image
+}
+
+TEST_F(CudaModuleTest, TensorMapMisuseIsTheCallsStatus) {
+  weft_module_t *tma = open(testCudaManifest("sm_90", true));
+  ASSERT_NE(tma, nullptr);
+  Tensor x = floats({2}, {1, 2}), y = floats({2}, {-7, -7});
+  const int64_t calls = tensorMapCalls(nullptr);
+  EXPECT_EQ(run(tma, "bad_tensor_map", {x.get()}, {y.get()}),
+            "function 'bad_tensor_map': weft_cuda_tensor_map_encode: rank is "
+            "6, expected 1 to 5");
+  // The refused map returned 1 without reaching the driver; the two valid
+  // ones after it, which the host code makes only if it did, returned 0
+  // (encoding does not fail fast) but the first failure stays the call's.
+  EXPECT_EQ(tensorMapCalls(nullptr), calls + 2);
+  // The launch after them did not run, and nothing was copied back.
+  EXPECT_EQ(valuesOf(y), (std::vector<float>{-7, -7}));
 }
 
 //===----------------------------------------------------------------------===//

@@ -24,6 +24,7 @@
 #include <functional>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -335,6 +336,7 @@ protected:
     fake = hooks.library;
     liveObjects = hooks.liveObjects;
     failNextCall = hooks.failNext;
+    tensorMapCalls = hooks.tensorMapCalls;
   }
 
   void TearDown() override {
@@ -350,6 +352,7 @@ protected:
   void *fake = nullptr;
   weft_fake_cuda_live_objects_fn liveObjects = nullptr;
   weft_fake_cuda_fail_next_fn failNextCall = nullptr;
+  weft_fake_cuda_tensor_map_calls_fn tensorMapCalls = nullptr;
 };
 
 //===----------------------------------------------------------------------===//
@@ -846,6 +849,332 @@ TEST_F(CudaTest, ObjectsOfDifferentDevicesDoNotMix) {
 }
 
 //===----------------------------------------------------------------------===//
+// Tensor maps
+//===----------------------------------------------------------------------===//
+
+/// The arguments of weft_cuda_tensor_map_encode: by default a valid map of
+/// an f16 tensor [2, 8, 128, 64] (dims innermost first) in 64 x 64 tiles
+/// with 128-byte swizzle, as an attention kernel loads K.
+struct TensorMapArgs {
+  void *map = nullptr;
+  int32_t elementType = WEFT_TENSOR_MAP_F16;
+  int32_t rank = 4;
+  uint64_t address = 0;
+  std::vector<int64_t> dims = {64, 128, 8, 2};
+  std::vector<int64_t> strides = {128, 128 * 128, 128 * 128 * 8};
+  std::vector<int32_t> box = {64, 64, 1, 1};
+  int32_t swizzle = 128;
+  bool nullDims = false, nullStrides = false, nullBox = false;
+
+  weft_status_t encode(weft_cuda_device_t *device) const {
+    return weft_cuda_tensor_map_encode(device, map, elementType, rank, address,
+                                       nullDims ? nullptr : dims.data(),
+                                       nullStrides ? nullptr : strides.data(),
+                                       nullBox ? nullptr : box.data(), swizzle);
+  }
+};
+
+/// How the runtime prints a pointer in its messages.
+std::string printed(const void *pointer) {
+  std::ostringstream os;
+  os << pointer;
+  return os.str();
+}
+
+/// A map's 128 bytes, set to a pattern no encode writes.
+struct alignas(WEFT_TENSOR_MAP_ALIGNMENT) MapBytes {
+  MapBytes() { std::memset(bytes, 0xEE, sizeof(bytes)); }
+  bool untouched() const {
+    for (unsigned char b : bytes)
+      if (b != 0xEE)
+        return false;
+    return true;
+  }
+  unsigned char bytes[WEFT_TENSOR_MAP_BYTES];
+};
+
+TEST_F(CudaTest, TensorMapReachesTheDriverAsGiven) {
+  Device device = open();
+  uint64_t buffer = alloc(device.get(), 1 << 20);
+  MapBytes map;
+  TensorMapArgs args;
+  args.map = map.bytes;
+  args.address = buffer + 16; // 16-byte alignment is enough
+  int64_t before = tensorMapCalls(nullptr);
+  ASSERT_EQ(takeMessage(args.encode(device.get())), "");
+
+  weft_fake_cuda_tensor_map_call_t call;
+  ASSERT_EQ(tensorMapCalls(&call), before + 1);
+  EXPECT_EQ(call.result, 0);
+  EXPECT_EQ(call.data_type, 6); // CU_TENSOR_MAP_DATA_TYPE_FLOAT16
+  EXPECT_EQ(call.rank, 4u);
+  EXPECT_EQ(call.address, reinterpret_cast<void *>(buffer + 16));
+  EXPECT_THAT(call.dims, testing::ElementsAre(64, 128, 8, 2, 0));
+  EXPECT_THAT(call.strides, testing::ElementsAre(128, 16384, 131072, 0));
+  EXPECT_THAT(call.box, testing::ElementsAre(64, 64, 1, 1, 0));
+  EXPECT_THAT(call.element_strides, testing::ElementsAre(1, 1, 1, 1, 0));
+  EXPECT_EQ(call.interleave, 0);   // NONE
+  EXPECT_EQ(call.swizzle, 3);      // 128B
+  EXPECT_EQ(call.l2_promotion, 2); // L2_128B
+  EXPECT_EQ(call.oob_fill, 0);     // NONE: zeros
+  // The map holds exactly what the driver wrote (its own encoding of the
+  // arguments and the call's number).
+  EXPECT_EQ(std::memcmp(map.bytes, call.written, sizeof(map.bytes)), 0);
+  weft_fake_cuda_tensor_map_t written;
+  std::memcpy(&written, map.bytes, sizeof(written));
+  EXPECT_EQ(std::memcmp(written.magic, WEFT_FAKE_CUDA_TENSOR_MAP_MAGIC, 8), 0);
+  EXPECT_EQ(written.address, buffer + 16);
+  EXPECT_EQ(written.serial, uint64_t(before + 1));
+
+  // Each element type and swizzle as the driver numbers them.
+  struct Kind {
+    int32_t elementType, swizzle, boxRow;
+    int driverType, driverSwizzle;
+  } kinds[] = {
+      {WEFT_TENSOR_MAP_F16, 0, 64, 6, 0},
+      {WEFT_TENSOR_MAP_BF16, 32, 16, 9, 1},
+      {WEFT_TENSOR_MAP_F32, 64, 16, 7, 2},
+      {WEFT_TENSOR_MAP_F32, 128, 32, 7, 3},
+      {WEFT_TENSOR_MAP_BF16, 0, 256, 9, 0},
+  };
+  for (const Kind &k : kinds) {
+    SCOPED_TRACE("element type " + std::to_string(k.elementType) +
+                 ", swizzle " + std::to_string(k.swizzle));
+    TensorMapArgs other = args;
+    other.elementType = k.elementType;
+    other.swizzle = k.swizzle;
+    other.box[0] = k.boxRow;
+    ASSERT_EQ(takeMessage(other.encode(device.get())), "");
+    tensorMapCalls(&call);
+    EXPECT_EQ(call.data_type, k.driverType);
+    EXPECT_EQ(call.swizzle, k.driverSwizzle);
+    EXPECT_EQ(call.box[0], uint32_t(k.boxRow));
+  }
+
+  // Rank 1 has no strides; a box larger than its dim is legal (TMA fills
+  // what lies outside with zeros).
+  TensorMapArgs row = args;
+  row.rank = 1;
+  row.dims = {24};
+  row.nullStrides = true;
+  row.box = {64};
+  ASSERT_EQ(takeMessage(row.encode(device.get())), "");
+  tensorMapCalls(&call);
+  EXPECT_EQ(call.rank, 1u);
+  EXPECT_THAT(call.dims, testing::ElementsAre(24, 0, 0, 0, 0));
+  EXPECT_THAT(call.box, testing::ElementsAre(64, 0, 0, 0, 0));
+  freeBuffer(device.get(), buffer);
+}
+
+TEST_F(CudaTest, TensorMapArgumentsAreCheckedBeforeTheDriver) {
+  Device device = open();
+  uint64_t buffer = alloc(device.get(), 1 << 20);
+  MapBytes map;
+  TensorMapArgs valid;
+  valid.map = map.bytes;
+  valid.address = buffer;
+  struct Case {
+    std::function<void(TensorMapArgs &)> change;
+    std::string message; // after "weft_cuda_tensor_map_encode: "
+  };
+  const std::vector<Case> cases = {
+      {[](TensorMapArgs &a) { a.map = nullptr; }, "'map' is null"},
+      {[&](TensorMapArgs &a) { a.map = map.bytes + 16; },
+       "map " + printed(map.bytes + 16) + " is not 64-byte aligned"},
+      {[](TensorMapArgs &a) { a.elementType = 0; },
+       "element_type is 0, expected WEFT_TENSOR_MAP_F16 (1), "
+       "WEFT_TENSOR_MAP_BF16 (2) or WEFT_TENSOR_MAP_F32 (3)"},
+      {[](TensorMapArgs &a) { a.elementType = 4; },
+       "element_type is 4, expected WEFT_TENSOR_MAP_F16 (1), "
+       "WEFT_TENSOR_MAP_BF16 (2) or WEFT_TENSOR_MAP_F32 (3)"},
+      {[](TensorMapArgs &a) { a.rank = 0; }, "rank is 0, expected 1 to 5"},
+      {[](TensorMapArgs &a) { a.rank = 6; }, "rank is 6, expected 1 to 5"},
+      {[](TensorMapArgs &a) { a.nullDims = true; }, "'dims' is null"},
+      {[](TensorMapArgs &a) { a.nullStrides = true; },
+       "'strides_bytes' is null"},
+      {[](TensorMapArgs &a) { a.nullBox = true; }, "'box' is null"},
+      {[](TensorMapArgs &a) { a.address = 0; },
+       "address is 0, expected the tensor's device address"},
+      {[](TensorMapArgs &a) { a.address += 8; },
+       "address " + printed(reinterpret_cast<void *>(buffer + 8)) +
+           " is not 16-byte aligned"},
+      {[](TensorMapArgs &a) { a.dims[2] = 0; },
+       "dims[2] is 0, expected 1 to 4294967296 elements"},
+      {[](TensorMapArgs &a) { a.dims[0] = (int64_t(1) << 32) + 1; },
+       "dims[0] is 4294967297, expected 1 to 4294967296 elements"},
+      {[](TensorMapArgs &a) { a.strides[1] = 100; },
+       "strides_bytes[1] is 100, expected a multiple of 16 below 2^40"},
+      {[](TensorMapArgs &a) { a.strides[0] = -128; },
+       "strides_bytes[0] is -128, expected a multiple of 16 below 2^40"},
+      {[](TensorMapArgs &a) { a.strides[2] = int64_t(1) << 40; },
+       "strides_bytes[2] is 1099511627776, expected a multiple of 16 below "
+       "2^40"},
+      {[](TensorMapArgs &a) { a.box[3] = 0; },
+       "box[3] is 0, expected 1 to 256 elements"},
+      {[](TensorMapArgs &a) { a.box[1] = 257; },
+       "box[1] is 257, expected 1 to 256 elements"},
+      {[](TensorMapArgs &a) { a.swizzle = 16; },
+       "swizzle_bytes is 16, expected 0, 32, 64 or 128"},
+      {[](TensorMapArgs &a) { a.swizzle = -128; },
+       "swizzle_bytes is -128, expected 0, 32, 64 or 128"},
+      {[](TensorMapArgs &a) {
+         a.swizzle = 0;
+         a.box[0] = 12;
+       },
+       "box[0] is 12 f16 elements (24 bytes), expected a multiple of 16 "
+       "bytes"},
+      {[](TensorMapArgs &a) { a.box[0] = 128; },
+       "box[0] is 128 f16 elements (256 bytes), more than the 128-byte "
+       "swizzle span"},
+      {[](TensorMapArgs &a) {
+         a.elementType = WEFT_TENSOR_MAP_F32;
+         a.swizzle = 64;
+         a.box[0] = 32;
+       },
+       "box[0] is 32 f32 elements (128 bytes), more than the 64-byte swizzle "
+       "span"},
+  };
+  const int64_t calls = tensorMapCalls(nullptr);
+  for (const Case &c : cases) {
+    SCOPED_TRACE(c.message);
+    TensorMapArgs args = valid;
+    c.change(args);
+    EXPECT_EQ(takeMessage(args.encode(device.get())),
+              "weft_cuda_tensor_map_encode: " + c.message);
+    // The driver was not called, and the map is written only on success.
+    EXPECT_EQ(tensorMapCalls(nullptr), calls);
+    EXPECT_TRUE(map.untouched());
+  }
+  EXPECT_EQ(takeMessage(valid.encode(nullptr)),
+            "weft_cuda_tensor_map_encode: 'device' is null");
+  ASSERT_EQ(takeMessage(valid.encode(device.get())), "");
+  EXPECT_EQ(tensorMapCalls(nullptr), calls + 1);
+  freeBuffer(device.get(), buffer);
+}
+
+TEST_F(CudaTest, TensorMapNeedsACuda12Driver) {
+  ScopedEnv old("WEFT_CUDA_DRIVER", WEFT_FAKE_CUDA_WITHOUT_TENSOR_MAP_DRIVER);
+  // The entry point is optional: everything else works.
+  Device device = open();
+  ASSERT_TRUE(device);
+  MapBytes map;
+  TensorMapArgs args;
+  args.map = map.bytes;
+  args.address = 0x7f0000000000;
+  EXPECT_EQ(takeMessage(args.encode(device.get())),
+            std::string("the CUDA driver ") +
+                WEFT_FAKE_CUDA_WITHOUT_TENSOR_MAP_DRIVER +
+                " has no cuTensorMapEncodeTiled: tensor maps (TMA) need a "
+                "driver of CUDA 12.0 or later");
+  EXPECT_TRUE(map.untouched());
+  // The arguments are still checked first.
+  args.rank = 6;
+  EXPECT_EQ(takeMessage(args.encode(device.get())),
+            "weft_cuda_tensor_map_encode: rank is 6, expected 1 to 5");
+}
+
+TEST_F(CudaTest, TensorMapDriverFailureNamesTheCallAndItsArguments) {
+  Device device = open();
+  uint64_t buffer = alloc(device.get(), 1 << 20);
+  MapBytes map;
+  TensorMapArgs args;
+  args.map = map.bytes;
+  args.address = buffer;
+  failNextCall("cuTensorMapEncodeTiled", 1);
+  EXPECT_EQ(takeMessage(args.encode(device.get())),
+            "cuTensorMapEncodeTiled (f16, rank 4, address " +
+                printed(reinterpret_cast<void *>(buffer)) +
+                ", dims [64, 128, 8, 2], strides [128, 16384, 131072] bytes, "
+                "box [64, 64, 1, 1], swizzle 128 bytes): "
+                "CUDA_ERROR_INVALID_VALUE (invalid argument)");
+  EXPECT_TRUE(map.untouched());
+  // Rank 1 lists no strides; a code the driver cannot name is a number.
+  args.rank = 1;
+  args.nullStrides = true;
+  args.swizzle = 0;
+  failNextCall("cuTensorMapEncodeTiled", 12345);
+  EXPECT_EQ(takeMessage(args.encode(device.get())),
+            "cuTensorMapEncodeTiled (f16, rank 1, address " +
+                printed(reinterpret_cast<void *>(buffer)) +
+                ", dims [64], box [64], swizzle 0 bytes): CUDA error 12345 "
+                "(unknown to the driver)");
+  // The device's context is made current first, as for every call.
+  failNextCall("cuCtxSetCurrent", 201);
+  EXPECT_EQ(takeMessage(args.encode(device.get())),
+            "cuCtxSetCurrent: CUDA_ERROR_INVALID_CONTEXT (invalid device "
+            "context)");
+  EXPECT_TRUE(map.untouched());
+  freeBuffer(device.get(), buffer);
+}
+
+/// mapProbe(CUtensorMap map, const void **seen, unsigned char *bytes):
+/// *seen = where params[0] points, bytes = the 128 bytes there.
+extern "C" void mapProbeKernel(const weft_fake_cuda_launch_t *, void **params) {
+  **static_cast<const void ***>(params[1]) = params[0];
+  std::memcpy(*static_cast<unsigned char **>(params[2]), params[0],
+              WEFT_TENSOR_MAP_BYTES);
+}
+
+TEST_F(CudaTest, TensorMapIsALaunchParameterByValue) {
+  Device device = open();
+  Stream stream = createStream(device.get());
+  uint32_t seed = std::random_device()();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  // x: f32 [6, 20], rows padded to 24 floats (96 bytes, a multiple of 16).
+  std::vector<float> x = randomFloats(6 * 24, seed);
+  uint64_t dx = alloc(device.get(), x.size() * sizeof(float));
+  ASSERT_EQ(takeMessage(weft_cuda_copy_to_device(device.get(), dx, x.data(),
+                                                 x.size() * sizeof(float))),
+            "");
+  MapBytes map;
+  TensorMapArgs args;
+  args.map = map.bytes;
+  args.elementType = WEFT_TENSOR_MAP_F32;
+  args.rank = 2;
+  args.address = dx;
+  args.dims = {20, 6};
+  args.strides = {24 * sizeof(float)};
+  args.box = {8, 4};
+  args.swizzle = 32;
+  ASSERT_EQ(takeMessage(args.encode(device.get())), "");
+
+  // params[0] points at the caller's map: the launch passes it through.
+  Module module = loadImage(
+      device.get(), fakeImage({{"probe", mapProbeKernel},
+                               {"weft_test_tensor_map_copy", nullptr}}));
+  const void *seen = nullptr;
+  const void **seenPtr = &seen;
+  unsigned char bytes[WEFT_TENSOR_MAP_BYTES] = {};
+  unsigned char *bytesPtr = bytes;
+  void *probeParams[] = {map.bytes, &seenPtr, &bytesPtr};
+  uint32_t one[3] = {1, 1, 1};
+  ASSERT_EQ(takeMessage(weft_cuda_launch(function(module.get(), "probe"), one,
+                                         one, 0, stream.get(), probeParams)),
+            "");
+  EXPECT_EQ(seen, static_cast<const void *>(map.bytes));
+  EXPECT_EQ(std::memcmp(bytes, map.bytes, sizeof(bytes)), 0);
+
+  // And the fake's kernel copies the tensor the map describes.
+  std::vector<float> y(120, -7.0f);
+  uint64_t dy = alloc(device.get(), y.size() * sizeof(float));
+  int64_t n = int64_t(y.size());
+  void *copyParams[] = {map.bytes, &dy, &n};
+  uint32_t grid[3] = {4, 1, 1}, block[3] = {32, 1, 1};
+  ASSERT_EQ(takeMessage(weft_cuda_launch(
+                function(module.get(), "weft_test_tensor_map_copy"), grid,
+                block, 0, stream.get(), copyParams)),
+            "");
+  ASSERT_EQ(takeMessage(weft_cuda_copy_to_host(device.get(), y.data(), dy,
+                                               y.size() * sizeof(float))),
+            "");
+  for (int r = 0; r < 6; ++r)
+    for (int c = 0; c < 20; ++c)
+      ASSERT_EQ(y[r * 20 + c], x[r * 24 + c]) << "row " << r << ", col " << c;
+  freeBuffer(device.get(), dx);
+  freeBuffer(device.get(), dy);
+}
+
+//===----------------------------------------------------------------------===//
 // Every driver failure names its call
 //===----------------------------------------------------------------------===//
 
@@ -1103,6 +1432,34 @@ TEST_F(CudaGpuTest, SharedMemoryAbove48KiB) {
     ASSERT_EQ(out[i], in[n - 1 - i]) << "element " << i;
   freeBuffer(device.get(), din);
   freeBuffer(device.get(), dout);
+}
+
+TEST_F(CudaGpuTest, TensorMapEncodesOnTheDriver) {
+  int32_t major = 0, minor = 0;
+  weft_cuda_device_compute_capability(device.get(), &major, &minor);
+  if (major < 9)
+    GTEST_SKIP() << "REQUIRES: compute capability 9.0 (TMA); device 0 is "
+                 << major << "." << minor;
+  uint64_t buffer = alloc(device.get(), 4 << 20);
+  MapBytes map;
+  TensorMapArgs args; // f16 [2, 8, 128, 64] in 64 x 64 tiles, 128B swizzle
+  args.map = map.bytes;
+  args.address = buffer;
+  EXPECT_EQ(takeMessage(args.encode(device.get())), "");
+  EXPECT_FALSE(map.untouched());
+  // Each element type and swizzle the table offers, and rank 1.
+  args.elementType = WEFT_TENSOR_MAP_F32;
+  args.swizzle = 64;
+  args.box[0] = 16;
+  EXPECT_EQ(takeMessage(args.encode(device.get())), "");
+  args.elementType = WEFT_TENSOR_MAP_BF16;
+  args.swizzle = 32;
+  EXPECT_EQ(takeMessage(args.encode(device.get())), "");
+  args.rank = 1;
+  args.nullStrides = true;
+  args.swizzle = 0;
+  EXPECT_EQ(takeMessage(args.encode(device.get())), "");
+  freeBuffer(device.get(), buffer);
 }
 
 TEST_F(CudaGpuTest, DriverErrorsCarryTheDriversText) {

@@ -3,13 +3,15 @@
  * The driver entry points the runtime resolves, by their ABI names, over
  * host memory (see FakeCudaDriver.h for what it models). One lock guards
  * all state; work runs inside the call that enqueues it. Every entry point
- * starts with ENTER(), which returns a failure injected by the test.
+ * starts with ENTER(), which returns a failure injected by the test, except
+ * cuTensorMapEncodeTiled, which records its call first.
  *
  *===----------------------------------------------------------------------===*/
 
 #include "FakeCudaDriver.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -38,6 +40,13 @@ enum {
   CUDA_ERROR_LAUNCH_FAILED = 719,
   CUDA_ERROR_UNKNOWN = 999,
 };
+
+/* CUtensorMapDataType's FLOAT32, and the number of types modelled: UINT8
+ * to TFLOAT32_FTZ, not the packed ones after them. */
+enum { CU_TENSOR_MAP_DATA_TYPE_FLOAT32 = 7, NUM_TENSOR_MAP_TYPES = 13 };
+
+_Static_assert(sizeof(weft_fake_cuda_tensor_map_t) == 128,
+               "a tensor map is 128 bytes");
 
 enum {
   CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75,
@@ -139,6 +148,8 @@ static double clock_ms;
 static char fail_entry[64];
 static CUresult fail_result;
 static int64_t images_loaded[2]; /* binary, PTX */
+static int64_t tensor_map_calls;
+static weft_fake_cuda_tensor_map_call_t last_tensor_map_call;
 
 /* Unlocks and returns `result`: every entry point's exit. */
 static CUresult leave(CUresult result) {
@@ -262,6 +273,16 @@ int64_t weft_fake_cuda_images_loaded(int ptx) {
   return count;
 }
 
+int64_t
+weft_fake_cuda_tensor_map_calls(weft_fake_cuda_tensor_map_call_t *out_last) {
+  pthread_mutex_lock(&lock);
+  int64_t count = tensor_map_calls;
+  if (count && out_last)
+    *out_last = last_tensor_map_call;
+  pthread_mutex_unlock(&lock);
+  return count;
+}
+
 /*===-- Built-in kernels --------------------------------------------------===*/
 
 /* The launch's threads, numbered across the grid. */
@@ -296,12 +317,42 @@ static void add_kernel(const weft_fake_cuda_launch_t *launch, void **params) {
     c[i] = a[i] + b[i];
 }
 
+/* Copies the f32 tensor the map in params[0] describes, densely. */
+static void tensor_map_copy_kernel(const weft_fake_cuda_launch_t *launch,
+                                   void **params) {
+  weft_fake_cuda_tensor_map_t map;
+  memcpy(&map, params[0], sizeof(map));
+  float *y = param_pointer(params, 1);
+  uint64_t n = param_count(params, 2);
+  int valid = memcmp(map.magic, WEFT_FAKE_CUDA_TENSOR_MAP_MAGIC, 8) == 0 &&
+              map.data_type == CU_TENSOR_MAP_DATA_TYPE_FLOAT32 &&
+              map.rank >= 1 && map.rank <= 5;
+  uint64_t elements = 1;
+  for (uint32_t d = 0; valid && d < map.rank; ++d)
+    elements *= map.dims[d];
+  for (uint64_t i = 0; i < thread_count(launch) && i < n; ++i) {
+    if (!valid || i >= elements) {
+      y[i] = NAN;
+      continue;
+    }
+    /* Element i's index along each dim, dim 0 fastest. */
+    uint64_t offset = (i % map.dims[0]) * sizeof(float), rest = i / map.dims[0];
+    for (uint32_t d = 1; d < map.rank; ++d) {
+      offset += (rest % map.dims[d]) * map.strides[d - 1];
+      rest /= map.dims[d];
+    }
+    memcpy(&y[i], (const unsigned char *)(uintptr_t)map.address + offset,
+           sizeof(float));
+  }
+}
+
 static const struct {
   const char *name;
   weft_fake_cuda_kernel_t kernel;
 } kBuiltinKernels[] = {
     {"weft_test_scale", scale_kernel},
     {"weft_test_add", add_kernel},
+    {"weft_test_tensor_map_copy", tensor_map_copy_kernel},
 };
 
 /* The built-in kernel `name`, or NULL. */
@@ -886,6 +937,94 @@ CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz,
   f->kernel(&launch, params);
   free(launch.shared);
   clock_ms += 1.0;
+  return leave(CUDA_SUCCESS);
+}
+#endif
+
+/*===-- Tensor maps -------------------------------------------------------===*/
+
+#ifndef WEFT_FAKE_CUDA_WITHOUT_TENSOR_MAP
+/* The element sizes of the data types modelled. */
+static const int kTensorMapElementBytes[NUM_TENSOR_MAP_TYPES] = {
+    1, 2, 4, 4, 8, 8, 2, 4, 8, 2, 4, 4, 4};
+
+/* The checks cuda.h documents for a tiled map without interleave. */
+static CUresult check_tensor_map(const weft_fake_cuda_tensor_map_call_t *c) {
+  if (!c->map || (uintptr_t)c->map % 64 || c->data_type < 0 ||
+      c->data_type >= NUM_TENSOR_MAP_TYPES || c->rank < 1 || c->rank > 5 ||
+      !c->address || (uintptr_t)c->address % 16 || c->interleave != 0 ||
+      c->swizzle < 0 || c->swizzle > 3 || c->l2_promotion < 0 ||
+      c->l2_promotion > 3 || c->oob_fill < 0 || c->oob_fill > 1)
+    return CUDA_ERROR_INVALID_VALUE;
+  for (uint32_t d = 0; d < c->rank; ++d)
+    if (c->dims[d] == 0 || c->dims[d] > ((uint64_t)1 << 32) || c->box[d] == 0 ||
+        c->box[d] > 256 || c->element_strides[d] == 0 ||
+        c->element_strides[d] > 8)
+      return CUDA_ERROR_INVALID_VALUE;
+  for (uint32_t d = 0; d + 1 < c->rank; ++d)
+    if (c->strides[d] % 16 || c->strides[d] >= ((uint64_t)1 << 40))
+      return CUDA_ERROR_INVALID_VALUE;
+  uint64_t row = (uint64_t)c->box[0] * kTensorMapElementBytes[c->data_type];
+  uint64_t span = c->swizzle ? 16u << c->swizzle : 0; /* 32, 64, 128 */
+  if (row % 16 || (span && row > span))
+    return CUDA_ERROR_INVALID_VALUE;
+  return CUDA_SUCCESS;
+}
+
+CUresult cuTensorMapEncodeTiled(void *map, int data_type, uint32_t rank,
+                                void *address, const uint64_t *dims,
+                                const uint64_t *strides, const uint32_t *box,
+                                const uint32_t *element_strides, int interleave,
+                                int swizzle, int l2_promotion, int oob_fill) {
+  CUresult injected = take_injected(__func__);
+  pthread_mutex_lock(&lock);
+  weft_fake_cuda_tensor_map_call_t *c = &last_tensor_map_call;
+  *c = (weft_fake_cuda_tensor_map_call_t){
+      .map = map,
+      .data_type = data_type,
+      .rank = rank,
+      .address = address,
+      .interleave = interleave,
+      .swizzle = swizzle,
+      .l2_promotion = l2_promotion,
+      .oob_fill = oob_fill,
+  };
+  ++tensor_map_calls;
+  CUresult r = injected;
+  if (!r)
+    r = check_context();
+  if (!r && (rank < 1 || rank > 5 || !dims || !box || !element_strides ||
+             (rank > 1 && !strides)))
+    r = CUDA_ERROR_INVALID_VALUE;
+  if (!r) {
+    for (uint32_t d = 0; d < rank; ++d) {
+      c->dims[d] = dims[d];
+      c->box[d] = box[d];
+      c->element_strides[d] = element_strides[d];
+      if (d + 1 < rank)
+        c->strides[d] = strides[d];
+    }
+    r = check_tensor_map(c);
+  }
+  c->result = r;
+  if (r)
+    return leave(r);
+  weft_fake_cuda_tensor_map_t out;
+  memset(&out, 0, sizeof(out));
+  memcpy(out.magic, WEFT_FAKE_CUDA_TENSOR_MAP_MAGIC, 8);
+  out.address = (uint64_t)(uintptr_t)address;
+  memcpy(out.dims, c->dims, sizeof(out.dims));
+  memcpy(out.strides, c->strides, sizeof(out.strides));
+  memcpy(out.box, c->box, sizeof(out.box));
+  out.data_type = data_type;
+  out.rank = rank;
+  out.interleave = (uint8_t)interleave;
+  out.swizzle = (uint8_t)swizzle;
+  out.l2_promotion = (uint8_t)l2_promotion;
+  out.oob_fill = (uint8_t)oob_fill;
+  out.serial = (uint64_t)tensor_map_calls;
+  memcpy(map, &out, sizeof(out));
+  memcpy(c->written, &out, sizeof(out));
   return leave(CUDA_SUCCESS);
 }
 #endif

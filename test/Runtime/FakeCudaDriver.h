@@ -23,9 +23,16 @@
  *     written before the process that runs it cannot know an address: a
  *     PTX line without one (".entry NAME"), or an image entry whose kernel
  *     is NULL, names one of the fake's built-in kernels below.
+ *   - cuTensorMapEncodeTiled checks its arguments as the driver documents
+ *     (CUDA_ERROR_INVALID_VALUE otherwise) and writes a tensor map of its
+ *     own format (weft_fake_cuda_tensor_map_t), which a built-in kernel
+ *     reads; it records every call for the tests.
  *
  * Built again with WEFT_FAKE_CUDA_WITHOUT_LAUNCH as
- * libweft_fake_cuda_without_launch.so: a driver lacking cuLaunchKernel.
+ * libweft_fake_cuda_without_launch.so: a driver lacking cuLaunchKernel;
+ * and with WEFT_FAKE_CUDA_WITHOUT_TENSOR_MAP as
+ * libweft_fake_cuda_without_tensor_map.so: a driver before CUDA 12, which
+ * lacks cuTensorMapEncodeTiled (an optional entry point).
  *
  *===----------------------------------------------------------------------===*/
 #ifndef WEFT_TEST_RUNTIME_FAKECUDADRIVER_H
@@ -66,13 +73,36 @@ typedef struct weft_fake_cuda_image_kernel {
 /* Most dynamic shared memory a kernel may opt in to (an H100's). */
 #define WEFT_FAKE_CUDA_MAX_SHARED_OPT_IN (227 * 1024)
 
+/* The tensor map the fake writes: the driver's CUtensorMap is 128 opaque
+ * bytes, so the fake fills them with what it was given. Rank entries of
+ * each array are set, the rest zero; strides are those of dims 1.. (in
+ * bytes). `serial` is the call's number since the driver was loaded
+ * (weft_fake_cuda_tensor_map_calls), so no two maps are equal. */
+#define WEFT_FAKE_CUDA_TENSOR_MAP_MAGIC "WEFTTMAP"
+typedef struct weft_fake_cuda_tensor_map {
+  char magic[8];
+  uint64_t address;
+  uint64_t dims[5];
+  uint64_t strides[4];
+  uint32_t box[5];
+  int32_t data_type; /* CUtensorMapDataType */
+  uint32_t rank;
+  uint8_t interleave, swizzle, l2_promotion, oob_fill;
+  uint64_t serial;
+} weft_fake_cuda_tensor_map_t;
+
 /* The built-in kernels, over f32 buffers of n elements (params: device
  * pointers as 64-bit addresses, n as a 64-bit integer), one element per
  * thread of the launch (threads numbered across the grid, x fastest):
  *   weft_test_scale(const float *x, const float *s, float *y, int64_t n):
  *     y[i] = s[0] * x[i]
  *   weft_test_add(const float *a, const float *b, float *c, int64_t n):
- *     c[i] = a[i] + b[i] */
+ *     c[i] = a[i] + b[i]
+ *   weft_test_tensor_map_copy(CUtensorMap map, float *y, int64_t n), the
+ *     map by value (params[0] points to its 128 bytes), as TMA kernels
+ *     take it: y[i] = element i of the f32 tensor the map describes, its
+ *     elements numbered densely, dim 0 fastest (NaN for a map that is not
+ *     the fake's or not of f32). */
 
 /*===-- Test hooks (exported; resolve them with dlsym) --------------------===*/
 
@@ -93,6 +123,30 @@ typedef void (*weft_fake_cuda_fail_next_fn)(const char *entry_point,
 typedef int64_t (*weft_fake_cuda_images_loaded_fn)(int ptx);
 #define WEFT_FAKE_CUDA_IMAGES_LOADED "weft_fake_cuda_images_loaded"
 
+/* The arguments of the last cuTensorMapEncodeTiled call, as the driver
+ * received them (rank entries of each array, the rest zero), its result
+ * and the 128 bytes it wrote to `map` (zeros when it failed). */
+typedef struct weft_fake_cuda_tensor_map_call {
+  void *map;
+  int32_t data_type;
+  uint32_t rank;
+  void *address;
+  uint64_t dims[5];
+  uint64_t strides[4];
+  uint32_t box[5];
+  uint32_t element_strides[5];
+  int32_t interleave, swizzle, l2_promotion, oob_fill;
+  int32_t result;
+  unsigned char written[128];
+} weft_fake_cuda_tensor_map_call_t;
+
+/* The number of cuTensorMapEncodeTiled calls since the driver was loaded,
+ * failed ones (also by weft_fake_cuda_fail_next) included; the last one is
+ * copied to `out_last` when there was one and it is not NULL. */
+typedef int64_t (*weft_fake_cuda_tensor_map_calls_fn)(
+    weft_fake_cuda_tensor_map_call_t *out_last);
+#define WEFT_FAKE_CUDA_TENSOR_MAP_CALLS "weft_fake_cuda_tensor_map_calls"
+
 #ifdef __cplusplus
 }
 
@@ -106,6 +160,7 @@ struct WeftFakeCudaHooks {
   weft_fake_cuda_live_objects_fn liveObjects = nullptr;
   weft_fake_cuda_fail_next_fn failNext = nullptr;
   weft_fake_cuda_images_loaded_fn imagesLoaded = nullptr;
+  weft_fake_cuda_tensor_map_calls_fn tensorMapCalls = nullptr;
 
   bool open(const char *path) {
     library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -117,7 +172,9 @@ struct WeftFakeCudaHooks {
         dlsym(library, WEFT_FAKE_CUDA_FAIL_NEXT));
     imagesLoaded = reinterpret_cast<weft_fake_cuda_images_loaded_fn>(
         dlsym(library, WEFT_FAKE_CUDA_IMAGES_LOADED));
-    return liveObjects && failNext && imagesLoaded;
+    tensorMapCalls = reinterpret_cast<weft_fake_cuda_tensor_map_calls_fn>(
+        dlsym(library, WEFT_FAKE_CUDA_TENSOR_MAP_CALLS));
+    return liveObjects && failNext && imagesLoaded && tensorMapCalls;
   }
 };
 #endif

@@ -144,8 +144,10 @@ void writeSections(
   }
 }
 
-/// The CUDA test module's kernels, the fake driver's built-in ones.
-const char *const kCudaTestKernels[] = {"weft_test_scale", "weft_test_add"};
+/// The fake driver's built-in kernels, in every test image; the CUDA test
+/// module lists the first two, or all three with tensor maps.
+const char *const kCudaTestKernels[] = {"weft_test_scale", "weft_test_add",
+                                        "weft_test_tensor_map_copy"};
 
 } // namespace
 
@@ -154,16 +156,20 @@ void weft::test::writeTestArtifact(const std::string &path,
   writeSections(path, {{"manifest", manifest}, {"hostlib", testHostLibrary()}});
 }
 
-std::string weft::test::testCudaManifest(const std::string &chip) {
+std::string weft::test::testCudaManifest(const std::string &chip,
+                                         bool tensorMaps) {
   std::string kernels;
-  for (const char *name : kCudaTestKernels)
+  for (size_t i = 0; i < (tensorMaps ? 3 : 2); ++i)
     kernels += std::string(kernels.empty() ? "" : ",\n      ") +
-               "{\"name\": \"" + name +
+               "{\"name\": \"" + kCudaTestKernels[i] +
                "\", \"registers\": 16, \"stack_bytes\": 0, "
                "\"spill_store_bytes\": 0, \"spill_load_bytes\": 0, "
                "\"shared_bytes\": 0}";
+  std::vector<const char *> misuses = {"bad_kernel", "bad_grid", "bad_free"};
+  if (tensorMaps)
+    misuses.push_back("bad_tensor_map");
   std::string misuse;
-  for (const char *name : {"bad_kernel", "bad_grid", "bad_free"})
+  for (const char *name : misuses)
     misuse += std::string(",\n    {\"name\": \"") + name +
               "\", \"symbol\": \"weft_entry_" + name + R"(",
      "arguments": [{"name": "x", "role": "input", "dtype": "f32", "shape": [2]}],
@@ -177,7 +183,8 @@ std::string weft::test::testCudaManifest(const std::string &chip) {
            "needed": ["libm.so.6"]},
   "device": {"chip": ")" +
          chip + R"(", "kernels": [
-      )" + kernels +
+      )" +
+         kernels +
          R"(]},
   "functions": [
     {"name": "scale_add", "symbol": "weft_entry_scale_add",
@@ -190,7 +197,14 @@ std::string weft::test::testCudaManifest(const std::string &chip) {
     {"name": "allsum_device", "symbol": "weft_entry_allsum_device",
      "arguments": [
        {"name": "x", "role": "input", "dtype": "f32", "shape": [2, 3]}],
-     "results": [{"name": "sum", "dtype": "f32", "shape": [2, 3]}]}
+     "results": [{"name": "sum", "dtype": "f32", "shape": [2, 3]}]})" +
+         std::string(tensorMaps ? R"(,
+    {"name": "tensor_map_copy", "symbol": "weft_entry_tensor_map_copy",
+     "arguments": [
+       {"name": "x", "role": "input", "dtype": "f32", "shape": [4, 8]}],
+     "results": [{"name": "y", "dtype": "f32", "shape": [4, 4]}]})"
+                                : "") +
+         R"(
   ]
 }
 )";

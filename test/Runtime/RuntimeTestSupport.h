@@ -81,12 +81,17 @@ std::string testShardedWeights(const std::vector<int64_t> &mesh);
 ///   bad_kernel, bad_grid, bad_free(x: input f32 [2]) -> y: f32 [2]
 ///   allsum_device(x: input f32 [2, 3]) -> sum: f32 [2, 3], the all_reduce
 ///       over mesh axis 0 of x + x (with "mesh": null replaced by a mesh)
-/// and the device kernels weft_test_scale (0) and weft_test_add (1).
-std::string testCudaManifest(const std::string &chip = "sm_90");
+/// and the device kernels weft_test_scale (0) and weft_test_add (1). With
+/// `tensorMaps`, also the kernel weft_test_tensor_map_copy (2) and
+///   tensor_map_copy(x: input f32 [4, 8]) -> y: f32 [4, 4], y = x[:, :4]
+///       through a tensor map of x's first four columns
+///   bad_tensor_map(x: input f32 [2]) -> y: f32 [2], a misuse
+std::string testCudaManifest(const std::string &chip = "sm_90",
+                             bool tensorMaps = false);
 /// Writes an artifact of `manifest`, the test host library and the kernels
 /// as the fake driver reads them (FakeCudaDriver.h): a "ptx" section of
 /// fake PTX and a "cubin" section of the fake binary image, both naming
-/// its built-in kernels. `omit` names a section to leave out.
+/// all its built-in kernels. `omit` names a section to leave out.
 void writeTestCudaArtifact(const std::string &path,
                            const std::string &manifest = testCudaManifest(),
                            const std::string &omit = "");

@@ -13,9 +13,10 @@
  * run collectives through the table, as compiled code does: no symbol of
  * the runtime is linked, every call goes through its function pointers.
  * Those of the CUDA test module (scale_add, bad_kernel, bad_grid,
- * bad_free, allsum_device; testCudaManifest) get descriptors of device
- * buffers and launch the fake driver's built-in kernels (FakeCudaDriver.h)
- * through the device table.
+ * bad_free, allsum_device, and with tensor maps tensor_map_copy and
+ * bad_tensor_map; testCudaManifest) get descriptors of device buffers and
+ * launch the fake driver's built-in kernels (FakeCudaDriver.h) through the
+ * device table.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -247,7 +248,7 @@ void weft_entry_bad(void **args, const weft_collective_table_t *collectives,
 static int deviceOk(const weft_device_table_t *d) {
   return d && d->version == WEFT_DEVICE_TABLE_VERSION &&
          d->struct_size == sizeof(*d) && d->device && d->launch &&
-         d->allocate && d->deallocate;
+         d->allocate && d->deallocate && d->encode_tensor_map;
 }
 
 /* Launches `kernel` (a, b, c, n) over n elements, as compiled code passes
@@ -345,4 +346,57 @@ void weft_entry_allsum_device(void **args,
   t->all_reduce(t->communicator, kAxis0, 1, WEFT_REDUCTION_SUM, WEFT_DTYPE_F32,
                 6, twice, sum->aligned);
   device->deallocate(device->device, twice);
+}
+
+/*===-- Tensor maps -------------------------------------------------------===*/
+
+/* y = x[:, :4]: x an f32 [4, 8] input, y f32 [4, 4]. As a TMA kernel's host
+ * code does: a tensor map of x's first four columns (dims {4, 4} innermost
+ * first, rows 32 bytes apart), passed by value to kernel 2
+ * (weft_test_tensor_map_copy), which copies what the map describes. The
+ * box and swizzle are a TMA kernel's; the fake's kernel reads the map's
+ * tensor whole. */
+void weft_entry_tensor_map_copy(void **args,
+                                const weft_collective_table_t *collectives,
+                                const weft_device_table_t *device) {
+  static const int64_t shape[] = {4, 8}, half[] = {4, 4};
+  const MemRef *x = args[0];
+  MemRef *y = args[1];
+  if (collectives || !deviceOk(device) || !isDense(x, 2, shape) ||
+      !isDense(y, 2, half))
+    return;
+  _Alignas(WEFT_TENSOR_MAP_ALIGNMENT) unsigned char map[WEFT_TENSOR_MAP_BYTES];
+  const int64_t dims[] = {4, 4}, strides[] = {8 * sizeof(float)};
+  const int32_t box[] = {4, 2};
+  if (device->encode_tensor_map(device->device, map, WEFT_TENSOR_MAP_F32, 2,
+                                x->aligned, dims, strides, box, 32))
+    return;
+  uint64_t py = (uintptr_t)y->aligned;
+  int64_t n = 16;
+  void *params[] = {map, &py, &n};
+  const int64_t grid[] = {4, 1, 1}, block[] = {4, 1, 1};
+  device->launch(device->device, 2, grid, block, 0, params);
+}
+
+/* A tensor map of rank 6, which encode_tensor_map refuses (returning 1)
+ * without calling the driver. Then, only if it did return 1, a valid map of
+ * x, and only if that returned 0 another: the fake driver counts two
+ * encodes exactly when both results were right. The launch of y = x + x
+ * after them must not run. */
+void weft_entry_bad_tensor_map(void **args,
+                               const weft_collective_table_t *collectives,
+                               const weft_device_table_t *device) {
+  const MemRef *x = args[0];
+  MemRef *y = args[1];
+  (void)collectives;
+  _Alignas(WEFT_TENSOR_MAP_ALIGNMENT) unsigned char map[WEFT_TENSOR_MAP_BYTES];
+  const int64_t dims[] = {2, 1, 1, 1, 1, 1}, strides[] = {16, 16, 16, 16, 16};
+  const int32_t box[] = {4, 1, 1, 1, 1, 1};
+  if (device->encode_tensor_map(device->device, map, WEFT_TENSOR_MAP_F32, 6,
+                                x->aligned, dims, strides, box, 0) == 1 &&
+      device->encode_tensor_map(device->device, map, WEFT_TENSOR_MAP_F32, 1,
+                                x->aligned, dims, NULL, box, 0) == 0)
+    device->encode_tensor_map(device->device, map, WEFT_TENSOR_MAP_F32, 1,
+                              x->aligned, dims, NULL, box, 0);
+  launch(device, 1, kGrid2, x->aligned, x->aligned, y->aligned, 2);
 }

@@ -44,6 +44,7 @@
 #ifndef WEFT_CUDA_H
 #define WEFT_CUDA_H
 
+#include "weft/device_table.h" /* WEFT_TENSOR_MAP_* */
 #include "weft/runtime.h"
 
 #include <stddef.h>
@@ -191,6 +192,30 @@ weft_status_t weft_cuda_launch(weft_cuda_function_t *function,
                                const uint32_t grid[3], const uint32_t block[3],
                                uint32_t shared_bytes,
                                weft_cuda_stream_t *stream, void **params);
+
+/*===-- Tensor maps (TMA, compute capability 9.0 and later) ---------------===*/
+
+/* Writes to `map` (WEFT_TENSOR_MAP_BYTES, WEFT_TENSOR_MAP_ALIGNMENT-aligned
+ * host memory) the tensor map (CUtensorMap) of TMA copies from the tensor at
+ * device address `address`, as the device table's encode_tensor_map
+ * describes (weft/device_table.h; it is this call): `element_type` a
+ * WEFT_TENSOR_MAP_* type, `rank` 1..5, dims innermost first, the byte
+ * strides of dims 1.. (NULL for rank 1), the box copied, the swizzle span.
+ * Out-of-bounds elements read as zero; L2 promotion is 128 bytes.
+ * Arguments the driver documents as invalid, and a null address, fail
+ * before the driver is called, naming the argument (the driver would only
+ * say CUDA_ERROR_INVALID_VALUE): "weft_cuda_tensor_map_encode:
+ * strides_bytes[1] is 100, expected a multiple of 16 below 2^40". A driver
+ * before CUDA 12 has no cuTensorMapEncodeTiled and fails every call. `map` is
+ * written only on success; it stays valid while the tensor's memory does and
+ * may be passed to any number of launches (params[i] pointing to it).
+ * Thread-safe. */
+weft_status_t weft_cuda_tensor_map_encode(weft_cuda_device_t *device, void *map,
+                                          int32_t element_type, int32_t rank,
+                                          uint64_t address, const int64_t *dims,
+                                          const int64_t *strides_bytes,
+                                          const int32_t *box,
+                                          int32_t swizzle_bytes);
 
 #ifdef __cplusplus
 }
