@@ -78,19 +78,27 @@ cl::opt<bool> parallel("parallel",
 cl::opt<int64_t> blockQ(
     "attention-block-q",
     cl::desc("query rows per attention block (default: 64 on the CPU; on "
-             "CUDA 16 per warp for the tensor-core kernel, 32 for other "
-             "attention)"),
+             "CUDA 16 per warp for the tensor-core kernel (64 per "
+             "warpgroup on sm_90), 32 for other attention)"),
     cl::init(0), cl::cat(category));
 cl::opt<int64_t> blockKv("attention-block-kv",
                          cl::desc("keys per attention block (default: 64 on "
                                   "the CPU; on CUDA 64 for the tensor-core "
-                                  "kernel, 16 for other attention)"),
+                                  "kernel (128 on sm_90), 16 for other "
+                                  "attention)"),
                          cl::init(0), cl::cat(category));
 cl::opt<int64_t> attentionWarps(
     "attention-warps",
     cl::desc("with --target=cuda: warps per block of the tensor-core "
-             "attention kernel (each owns 16 or 32 query rows)"),
-    cl::init(4), cl::cat(category));
+             "attention kernel (default 4, each owning 16 or 32 query rows; "
+             "on sm_90 8, in warpgroups of 4 owning 64 rows)"),
+    cl::init(0), cl::cat(category));
+cl::opt<bool> attentionWgmma(
+    "attention-wgmma",
+    cl::desc("with --target=cuda --chip=sm_90: the Hopper attention kernel "
+             "(TMA copies, warpgroup MMA; sm_90a code); =false: the sm_80 "
+             "kernel (mma.sync)"),
+    cl::init(true), cl::cat(category));
 cl::opt<std::string>
     meshOption("mesh",
                cl::desc("shard the model automatically over this mesh: a "
@@ -250,6 +258,7 @@ LogicalResult compile(MLIRContext &context, DefaultTimingManager &timing) {
     pipeline.attentionBlockQ = blockQ;
     pipeline.attentionBlockKv = blockKv;
     pipeline.attentionWarps = attentionWarps;
+    pipeline.attentionWgmma = attentionWgmma;
     if (fuseRows != cl::BOU_UNSET)
       pipeline.fuseRows = fuseRows == cl::BOU_TRUE;
     weft::cuda::buildCudaPipeline(pm, pipeline);

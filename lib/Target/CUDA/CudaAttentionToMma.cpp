@@ -53,21 +53,6 @@ using namespace weft::cuda;
 
 namespace {
 
-/// One attention op's shape and the kernel's configuration.
-struct MmaAttention : MmaAttentionConfig {
-  int64_t batch, seqQ, seqKv, headsQ, headsKv, headDim;
-  Type element;
-  /// 16-row tiles per warp: blockQ = warps · rowTiles · 16.
-  int64_t rowTiles;
-
-  int64_t threads() const { return warps * 32; }
-  int64_t numQueryBlocks() const { return (seqQ + blockQ - 1) / blockQ; }
-  int64_t numKeyBlocks() const { return (seqKv + blockKv - 1) / blockKv; }
-  int64_t sharedBytes() const {
-    return MmaAttentionConfig::sharedBytes(headDim);
-  }
-};
-
 /// The kernel's body, built into a gpu.func whose arguments are the
 /// query, key, value and output buffers and the diagonal (`b` at the end of
 /// its entry block).
@@ -246,8 +231,6 @@ SmallVector<Value> AttentionKernelBuilder::buildKeyBlock(
   // Online softmax on the registers. A lane holds, for rows g and g+8 of
   // each row tile, columns 8n + 2t and 8n + 2t + 1 of every n tile.
   SmallVector<Value> next(state.begin(), state.end());
-  Value scaleLog2 = f32(s.scale * M_LOG2E);
-  Value negInf = f32(-INFINITY), zeroF = f32(0.0);
   Value kStart = mul(block, c(s.blockKv));
   maskScores(mma, kStart, scores);
   for (int64_t m = 0; m < s.rowTiles; ++m)
@@ -256,40 +239,15 @@ SmallVector<Value> AttentionKernelBuilder::buildKeyBlock(
       for (int64_t n = 0; n < nTiles; ++n)
         for (int64_t e = 0; e < 2; ++e)
           elements.push_back(&scores[m * nTiles + n][half * 2 + e]);
-      // Scores stay in S's units (-inf where hidden); the running max is
-      // kept in exp2 units, max(S)·scale·log2(e) (the scale is positive, as
-      // xf.attention requires and the configuration checks, so the max
-      // commutes with the scaling).
-      Value blockMax = negInf;
-      for (Value *element : elements)
-        blockMax = mma.max(blockMax, *element);
-      blockMax = arith::MulFOp::create(
-          b, loc, mma.groupReduce(blockMax, /*max=*/true), scaleLog2);
-      Value oldMax = state[maxIndex(m, half)];
-      Value newMax = mma.max(oldMax, blockMax);
-      // While a row has seen no key its max is -inf; subtract 0 instead so
-      // that exp2 gives 0 rather than NaN.
-      Value unseen = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                           newMax, negInf);
-      Value base = arith::SelectOp::create(b, loc, unseen, zeroF, newMax);
-      Value alpha = math::Exp2Op::create(
-          b, loc, arith::SubFOp::create(b, loc, oldMax, base));
-      Value sum = arith::MulFOp::create(b, loc, state[sumIndex(m, half)],
-                                        alpha);
-      // P = exp2(S·scale·log2(e) - max), one fma per score; hidden scores
-      // give exp2(-inf) = 0.
-      Value negBase = arith::NegFOp::create(b, loc, base);
-      for (Value *element : elements) {
-        *element = math::Exp2Op::create(
-            b, loc, math::FmaOp::create(b, loc, *element, scaleLog2, negBase));
-        sum = arith::AddFOp::create(b, loc, sum, *element);
-      }
-      next[maxIndex(m, half)] = newMax;
-      next[sumIndex(m, half)] = sum;
+      SoftmaxRowUpdate row =
+          updateSoftmaxRow(b, loc, mma, elements, state[maxIndex(m, half)],
+                           state[sumIndex(m, half)], s.scale);
+      next[maxIndex(m, half)] = row.max;
+      next[sumIndex(m, half)] = row.sum;
       for (int64_t n = 0; n < dTiles(); ++n)
         for (int64_t e = 0; e < 2; ++e) {
           int64_t i = accIndex(m, n, half * 2 + e);
-          next[i] = arith::MulFOp::create(b, loc, state[i], alpha);
+          next[i] = arith::MulFOp::create(b, loc, state[i], row.alpha);
         }
     }
 
@@ -320,21 +278,12 @@ SmallVector<Value> AttentionKernelBuilder::buildKeyBlock(
 void AttentionKernelBuilder::maskScores(
     WarpMma &mma, Value kStart, MutableArrayRef<WarpMma::Accumulator> scores) {
   int64_t nTiles = s.blockKv / 8;
-  // Whether any row of this warp misses a key of this block: the block
-  // runs past the key sequence, or (causal) its last key lies past the
-  // diagonal of the warp's first row. The same for the whole warp, so the
-  // branch does not diverge; most blocks of a long sequence skip the work.
-  Value blockEnd = add(kStart, c(s.blockKv));
-  Value needed = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
-                                       blockEnd, c(s.seqKv));
-  if (s.causal) {
-    Value firstRow = add(qStart, warpRow(0));
-    Value firstLimit = add(add(firstRow, diagonal), c(1));
-    needed = arith::OrIOp::create(
-        b, loc, needed,
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, blockEnd,
-                              firstLimit));
-  }
+  // Whether any row of this warp misses a key of this block: the same for
+  // the whole warp, so the branch does not diverge; most blocks of a long
+  // sequence skip the work.
+  Value needed = keyBlockNeedsMask(b, loc, kStart, s.blockKv, s.seqKv,
+                                   add(qStart, warpRow(0)),
+                                   s.causal ? diagonal : Value());
   SmallVector<Type> types(scores.size() * 4, b.getF32Type());
   auto branch = scf::IfOp::create(b, loc, types, needed, /*withElse=*/true);
   SmallVector<Value> flat;
@@ -345,27 +294,16 @@ void AttentionKernelBuilder::maskScores(
     b.setInsertionPointToStart(branch.elseBlock());
     scf::YieldOp::create(b, loc, flat);
     b.setInsertionPointToStart(branch.thenBlock());
-    Type i32 = b.getI32Type();
-    auto toI32 = [&](Value v) {
-      return arith::IndexCastOp::create(b, loc, i32, v).getResult();
-    };
     Value negInf = f32(-INFINITY);
-    Value twoT =
-        toI32(arith::ShLIOp::create(b, loc, mma.laneInGroup(), c(1)));
+    Value twoT = arith::IndexCastOp::create(
+        b, loc, b.getI32Type(),
+        arith::ShLIOp::create(b, loc, mma.laneInGroup(), c(1)));
     for (int64_t m = 0; m < s.rowTiles; ++m)
       for (int64_t half = 0; half < 2; ++half) {
-        // Keys of this block the row sees: column < limit - kStart, where
-        // limit = min(Skv, row + diagonal + 1) (Skv alone when not causal),
-        // clamped below so that a far negative causal offset cannot wrap
-        // in 32 bits.
         Value row = add(add(qStart, warpRow(m)),
                         add(mma.group(), c(half * 8)));
-        Value limit = c(s.seqKv);
-        if (s.causal)
-          limit = arith::MinSIOp::create(b, loc, limit,
-                                         add(add(row, diagonal), c(1)));
-        Value visibleBelow = toI32(arith::MaxSIOp::create(
-            b, loc, arith::SubIOp::create(b, loc, limit, kStart), c(-1)));
+        Value visibleBelow = visibleKeys(b, loc, row, kStart, s.seqKv,
+                                         s.causal ? diagonal : Value());
         for (int64_t n = 0; n < nTiles; ++n)
           for (int64_t e = 0; e < 2; ++e) {
             Value column = arith::AddIOp::create(
@@ -386,16 +324,10 @@ void AttentionKernelBuilder::maskScores(
 }
 
 void AttentionKernelBuilder::storeOutput(WarpMma &mma, ValueRange state) {
-  Value zeroF = f32(0.0), oneF = f32(1.0);
   Value column0 = arith::ShLIOp::create(b, loc, mma.laneInGroup(), c(1));
   for (int64_t m = 0; m < s.rowTiles; ++m)
     for (int64_t half = 0; half < 2; ++half) {
-      // A row that saw no key (l = 0) is 0.
-      Value sum = mma.groupReduce(state[sumIndex(m, half)], /*max=*/false);
-      Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                          sum, zeroF);
-      Value inverse = arith::SelectOp::create(
-          b, loc, empty, zeroF, arith::DivFOp::create(b, loc, oneF, sum));
+      Value inverse = inverseRowSum(b, loc, mma, state[sumIndex(m, half)]);
       Value row = add(add(qStart, warpRow(m)), add(mma.group(), c(half * 8)));
       Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
                                            row, c(s.seqQ));
@@ -415,49 +347,10 @@ void AttentionKernelBuilder::storeOutput(WarpMma &mma, ValueRange state) {
     }
 }
 
-/// The shape facts from the kernel's operands, the rest from `config`.
+/// The call's shape, for the mma.sync kernel.
 FailureOr<MmaAttention> describe(func::CallOp call,
                                  const MmaAttentionConfig &config) {
-  if (call.getNumOperands() != 5)
-    return call.emitOpError("of a tensor-core attention kernel needs 5 "
-                            "operands (query, key, value, output, diagonal)");
-  SmallVector<MemRefType> types;
-  for (Value operand : call.getOperands().take_front(4)) {
-    auto type = dyn_cast<MemRefType>(operand.getType());
-    if (!type || type.getRank() != 4 || !type.hasStaticShape() ||
-        !type.getLayout().isIdentity())
-      return call.emitOpError("of a tensor-core attention kernel needs "
-                              "static rank-4 buffers with identity layouts");
-    types.push_back(type);
-  }
-  MemRefType q = types[0], k = types[1], v = types[2], out = types[3];
-  Type element = q.getElementType();
-  int64_t d = q.getDimSize(3);
-  if ((!element.isF16() && !element.isBF16()) || (d != 64 && d != 128) ||
-      k != v || out != q || k.getElementType() != element ||
-      k.getDimSize(0) != q.getDimSize(0) || k.getDimSize(3) != d ||
-      q.getDimSize(2) % k.getDimSize(2) != 0 ||
-      !call.getOperand(4).getType().isIndex())
-    return call.emitOpError(
-        "of a tensor-core attention kernel needs f16 or bf16 query/output "
-        "[B, Sq, Hq, D] and key/value [B, Skv, Hkv, D] buffers with D 64 or "
-        "128 and Hkv dividing Hq, and an index diagonal");
-  if (config.sharedBytes(d) > kMaxSharedBytesPerBlock)
-    return call.emitOpError("of a tensor-core attention kernel needs ")
-           << config.sharedBytes(d)
-           << " bytes of shared memory, more than a block may have ("
-           << kMaxSharedBytesPerBlock << ")";
-  MmaAttention s;
-  static_cast<MmaAttentionConfig &>(s) = config;
-  s.batch = types[0].getDimSize(0);
-  s.seqQ = types[0].getDimSize(1);
-  s.headsQ = types[0].getDimSize(2);
-  s.headDim = types[0].getDimSize(3);
-  s.seqKv = types[1].getDimSize(1);
-  s.headsKv = types[1].getDimSize(2);
-  s.element = types[0].getElementType();
-  s.rowTiles = s.blockQ / (16 * s.warps);
-  return s;
+  return describeAttentionCall(call, config, /*warpgroup=*/false);
 }
 
 struct CudaAttentionToMmaPass
@@ -468,7 +361,7 @@ struct CudaAttentionToMmaPass
     auto shape = [](const MmaAttention &s) {
       return KernelLaunchShape{{s.numQueryBlocks(), s.headsQ, s.batch},
                                s.threads(),
-                               s.sharedBytes()};
+                               s.MmaAttentionConfig::sharedBytes(s.headDim)};
     };
     auto build = [](OpBuilder &b, Location loc, const MmaAttention &s,
                     ValueRange args) {
@@ -484,47 +377,3 @@ struct CudaAttentionToMmaPass
 };
 
 } // namespace
-
-DictionaryAttr MmaAttentionConfig::toAttr(MLIRContext *ctx) const {
-  Builder b(ctx);
-  return b.getDictionaryAttr({
-      b.getNamedAttr("causal", b.getBoolAttr(causal)),
-      b.getNamedAttr("scale", b.getF64FloatAttr(scale)),
-      b.getNamedAttr("warps", b.getI64IntegerAttr(warps)),
-      b.getNamedAttr("block_q", b.getI64IntegerAttr(blockQ)),
-      b.getNamedAttr("block_kv", b.getI64IntegerAttr(blockKv)),
-  });
-}
-
-FailureOr<MmaAttentionConfig>
-MmaAttentionConfig::fromAttr(Attribute attr, Operation *where) {
-  auto dict = dyn_cast_or_null<DictionaryAttr>(attr);
-  auto causal = dict ? dict.getAs<BoolAttr>("causal") : nullptr;
-  auto scale = dict ? dict.getAs<FloatAttr>("scale") : nullptr;
-  auto warps = dict ? dict.getAs<IntegerAttr>("warps") : nullptr;
-  auto blockQ = dict ? dict.getAs<IntegerAttr>("block_q") : nullptr;
-  auto blockKv = dict ? dict.getAs<IntegerAttr>("block_kv") : nullptr;
-  if (!causal || !scale || !warps || !blockQ || !blockKv)
-    return where->emitOpError()
-           << "needs '" << kAttentionMmaAttrName
-           << "' = {causal, scale, warps, block_q, block_kv}";
-  MmaAttentionConfig config;
-  config.causal = causal.getValue();
-  config.scale = scale.getValueAsDouble();
-  config.warps = warps.getInt();
-  config.blockQ = blockQ.getInt();
-  config.blockKv = blockKv.getInt();
-  if (!(config.scale > 0.0))
-    return where->emitOpError()
-           << "tensor-core attention needs a positive scale, got "
-           << config.scale;
-  if (config.warps < 1 || config.blockQ % (16 * config.warps) != 0 ||
-      config.blockQ / (16 * config.warps) > 2 || config.blockKv < 16 ||
-      config.blockKv % 16 != 0)
-    return where->emitOpError()
-           << "tensor-core attention needs 16 or 32 query rows per warp and "
-              "a multiple of 16 keys per block, got block_q="
-           << config.blockQ << ", warps=" << config.warps
-           << ", block_kv=" << config.blockKv;
-  return config;
-}

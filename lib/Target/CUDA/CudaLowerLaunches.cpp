@@ -12,6 +12,8 @@
 #include "weft/device_table.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 #include <cstddef>
 
@@ -29,6 +31,8 @@ constexpr int64_t kLaunch = offsetof(weft_device_table_t, launch);
 constexpr int64_t kAllocate = offsetof(weft_device_table_t, allocate);
 constexpr int64_t kDeallocate = offsetof(weft_device_table_t, deallocate);
 constexpr int64_t kDevice = offsetof(weft_device_table_t, device);
+constexpr int64_t kEncodeTensorMap =
+    offsetof(weft_device_table_t, encode_tensor_map);
 
 /// Emits host code that talks to the device table `table` of one function.
 class DeviceCalls {
@@ -69,6 +73,20 @@ public:
     return array;
   }
 
+  /// Constants of `type` (i32 or i64) in a fresh array.
+  Value constantArray(Location loc, IntegerType type,
+                      ArrayRef<int64_t> values) {
+    Value array = slot(loc, type, values.size());
+    for (auto [i, value] : llvm::enumerate(values)) {
+      Value address = LLVM::GEPOp::create(
+          b, loc, ptr, type, array,
+          ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
+      LLVM::StoreOp::create(
+          b, loc, arith::ConstantIntOp::create(b, loc, type, value), address);
+    }
+    return array;
+  }
+
   OpBuilder &b;
   Value table;
   Block &entry;
@@ -89,8 +107,94 @@ Value kernelParameter(DeviceCalls &calls, Location loc, Value operand) {
   return {};
 }
 
+/// Each tensor map's 128 bytes on the stack, by the value that names it.
+using TensorMaps = llvm::DenseMap<Value, Value>;
+
+/// `op`'s map, encoded by the runtime into a stack slot (WEFT_TENSOR_MAP_*
+/// element types, dims and strides innermost first, as the table says).
+LogicalResult lowerTensorMap(DeviceCalls &calls,
+                             nvgpu::TmaCreateDescriptorOp op,
+                             TensorMaps &maps) {
+  OpBuilder &b = calls.b;
+  Location loc = op.getLoc();
+  auto cast = op.getTensor().getDefiningOp<memref::CastOp>();
+  auto type =
+      cast ? dyn_cast<MemRefType>(cast.getSource().getType()) : MemRefType();
+  if (!type || !type.hasStaticShape() || !type.getLayout().isIdentity())
+    return op.emitOpError("on the host of a GPU program needs a static, "
+                          "row-major buffer (cast to an unranked memref)");
+  nvgpu::TensorMapDescriptorType mapType = op.getTensorMap().getType();
+  if (mapType.getInterleave() !=
+          nvgpu::TensorMapInterleaveKind::INTERLEAVE_NONE ||
+      mapType.getOob() != nvgpu::TensorMapOOBKind::OOB_ZERO)
+    return op.emitOpError("tensor maps are encoded without interleaving and "
+                          "with zeros outside the tensor");
+  Type element = type.getElementType();
+  int32_t elementType = element.isF16()    ? WEFT_TENSOR_MAP_F16
+                        : element.isBF16() ? WEFT_TENSOR_MAP_BF16
+                        : element.isF32()  ? WEFT_TENSOR_MAP_F32
+                                           : 0;
+  if (!elementType)
+    return op.emitOpError("tensor maps of ")
+           << element << " elements are not supported (f16, bf16, f32)";
+  int64_t swizzle = 0;
+  switch (mapType.getSwizzle()) {
+  case nvgpu::TensorMapSwizzleKind::SWIZZLE_NONE:
+    break;
+  case nvgpu::TensorMapSwizzleKind::SWIZZLE_32B:
+    swizzle = 32;
+    break;
+  case nvgpu::TensorMapSwizzleKind::SWIZZLE_64B:
+    swizzle = 64;
+    break;
+  case nvgpu::TensorMapSwizzleKind::SWIZZLE_128B:
+    swizzle = 128;
+    break;
+  }
+  int64_t rank = type.getRank();
+  if (static_cast<int64_t>(op.getBoxDimensions().size()) != rank)
+    return op.emitOpError("needs one box size per dimension of its buffer (")
+           << rank << ")";
+  SmallVector<int64_t> dims, strides, box;
+  int64_t elementBytes = type.getElementTypeBitWidth() / 8;
+  int64_t stride = elementBytes;
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    std::optional<int64_t> size =
+        getConstantIntValue(op.getBoxDimensions()[d]);
+    if (!size)
+      return op.emitOpError("needs constant box sizes");
+    dims.push_back(type.getDimSize(d));
+    box.push_back(*size);
+    if (d != rank - 1)
+      strides.push_back(stride);
+    stride *= type.getDimSize(d);
+  }
+
+  b.setInsertionPoint(op);
+  Value map;
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&calls.entry);
+    map = LLVM::AllocaOp::create(
+        b, loc, calls.ptr, b.getI8Type(),
+        calls.i64(loc, WEFT_TENSOR_MAP_BYTES), WEFT_TENSOR_MAP_ALIGNMENT);
+  }
+  Value noStrides = LLVM::ZeroOp::create(b, loc, calls.ptr);
+  calls.call(loc, kEncodeTensorMap,
+             {map, createI32(b, loc, elementType), createI32(b, loc, rank),
+              getBufferPointer(b, loc, cast.getSource()),
+              calls.constantArray(loc, b.getI64Type(), dims),
+              strides.empty()
+                  ? noStrides
+                  : calls.constantArray(loc, b.getI64Type(), strides),
+              calls.constantArray(loc, b.getI32Type(), box),
+              createI32(b, loc, swizzle)});
+  maps[op.getTensorMap()] = map;
+  return success();
+}
+
 LogicalResult lowerLaunch(DeviceCalls &calls, gpu::LaunchFuncOp launch,
-                          int64_t kernel) {
+                          int64_t kernel, const TensorMaps &maps) {
   OpBuilder &b = calls.b;
   Location loc = launch.getLoc();
   b.setInsertionPoint(launch);
@@ -104,13 +208,17 @@ LogicalResult lowerLaunch(DeviceCalls &calls, gpu::LaunchFuncOp launch,
   Value blocks = calls.indexArray(loc, {block.x, block.y, block.z});
   Value params = calls.slot(loc, calls.ptr, launch.getNumKernelOperands());
   for (auto [i, operand] : llvm::enumerate(launch.getKernelOperands())) {
-    Value value = kernelParameter(calls, loc, operand);
-    if (!value)
-      return launch.emitOpError("kernel argument ")
-             << i << " of type " << operand.getType()
-             << " cannot be passed to a kernel";
-    Value slot = calls.slot(loc, value.getType());
-    LLVM::StoreOp::create(b, loc, value, slot);
+    // A tensor map's slot is the map itself (a by-value parameter).
+    Value slot = maps.lookup(operand);
+    if (!slot) {
+      Value value = kernelParameter(calls, loc, operand);
+      if (!value)
+        return launch.emitOpError("kernel argument ")
+               << i << " of type " << operand.getType()
+               << " cannot be passed to a kernel";
+      slot = calls.slot(loc, value.getType());
+      LLVM::StoreOp::create(b, loc, value, slot);
+    }
     Value address = LLVM::GEPOp::create(
         b, loc, calls.ptr, calls.ptr, params,
         ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
@@ -207,6 +315,13 @@ struct CudaLowerLaunchesPass
       OpBuilder b(ctx);
       DeviceCalls calls(b, func.getArgument(0), func.getBody().front());
 
+      TensorMaps maps;
+      SmallVector<nvgpu::TmaCreateDescriptorOp> mapOps;
+      func.walk(
+          [&](nvgpu::TmaCreateDescriptorOp op) { mapOps.push_back(op); });
+      for (nvgpu::TmaCreateDescriptorOp op : mapOps)
+        if (failed(lowerTensorMap(calls, op, maps)))
+          return signalPassFailure();
       SmallVector<gpu::LaunchFuncOp> launchOps;
       func.walk([&](gpu::LaunchFuncOp op) { launchOps.push_back(op); });
       for (gpu::LaunchFuncOp launch : launchOps) {
@@ -217,8 +332,15 @@ struct CudaLowerLaunchesPass
           locations.push_back({});
         }
         locations[it->second].push_back(launch.getLoc());
-        if (failed(lowerLaunch(calls, launch, it->second)))
+        if (failed(lowerLaunch(calls, launch, it->second, maps)))
           return signalPassFailure();
+      }
+      // The maps' only users were launches; the casts fed only the maps.
+      for (nvgpu::TmaCreateDescriptorOp op : mapOps) {
+        auto cast = op.getTensor().getDefiningOp<memref::CastOp>();
+        op.erase();
+        if (cast && cast->use_empty())
+          cast.erase();
       }
       SmallVector<memref::AllocOp> allocs;
       func.walk([&](memref::AllocOp op) { allocs.push_back(op); });

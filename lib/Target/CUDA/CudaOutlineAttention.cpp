@@ -14,6 +14,7 @@
 #include "weft/Target/CUDA/AttentionKernel.h"
 #include "weft/Target/CUDA/KernelCalls.h"
 #include "weft/Target/CUDA/WarpMma.h"
+#include "weft/Target/CUDA/WarpgroupMma.h"
 
 #include "mlir/IR/PatternMatch.h"
 
@@ -39,11 +40,12 @@ bool takesTensorCores(xf::AttentionOp op) {
          op.getKey().getType().getDimSize(1) > 0;
 }
 
-std::string kernelName(xf::AttentionOp op) {
+std::string kernelName(xf::AttentionOp op, bool wgmma) {
   std::string name;
   llvm::raw_string_ostream os(name);
   auto q = op.getQuery().getType();
-  os << "attention_mma_" << (q.getElementType().isF16() ? "f16" : "bf16")
+  os << (wgmma ? "attention_wgmma_" : "attention_mma_")
+     << (q.getElementType().isF16() ? "f16" : "bf16")
      << "_d" << q.getDimSize(3) << (op.getCausal() ? "_causal" : "");
   return name;
 }
@@ -59,7 +61,8 @@ struct CudaOutlineAttentionPass
       if (takesTensorCores(op))
         ops.push_back(op);
     });
-    KernelDeclarations declarations(module, kAttentionMmaAttrName);
+    KernelDeclarations declarations(
+        module, wgmma ? kAttentionWgmmaAttrName : kAttentionMmaAttrName);
     IRRewriter rewriter(&getContext());
     for (xf::AttentionOp op : ops) {
       FailureOr<MmaAttentionConfig> config = chooseTiling(op);
@@ -69,20 +72,24 @@ struct CudaOutlineAttentionPass
     }
   }
 
-  /// The tiling from the options (block-q 0: the default for the head
-  /// dimension), checked.
+  /// The tiling from the options (0: the kernel's default), checked.
   FailureOr<MmaAttentionConfig> chooseTiling(xf::AttentionOp op) {
     int64_t d = op.getQuery().getType().getDimSize(3);
     MmaAttentionConfig config;
     config.causal = op.getCausal();
     config.scale = op.getEffectiveScale();
-    config.warps = warps;
-    // 16 rows per warp by default: at head dimension 64 two row tiles per
-    // warp need all 255 registers and spill (ptxas -v, sm_80), one needs
-    // 167; at 128 one row tile needs 240.
+    // mma.sync: 4 warps of 16 rows, 64 keys. 16 rows per warp: at head
+    // dimension 64 two row tiles per warp need all 255 registers and spill
+    // (ptxas -v, sm_80), one needs 167; at 128 one row tile needs 240.
+    // wgmma: two warpgroups of 64 rows, 128 keys (the 128 x 128 tiles of
+    // FlashAttention-3 at both head dimensions).
+    config.warps = warps ? static_cast<int64_t>(warps) : (wgmma ? 8 : 4);
     config.blockQ =
         blockQ ? static_cast<int64_t>(blockQ) : 16 * config.warps;
-    config.blockKv = blockKv;
+    config.blockKv =
+        blockKv ? static_cast<int64_t>(blockKv) : (wgmma ? 128 : 64);
+    if (wgmma)
+      return checkWarpgroupTiling(op, config, d);
     if (failed(MmaAttentionConfig::fromAttr(config.toAttr(&getContext()),
                                             op)))
       return failure();
@@ -93,12 +100,30 @@ struct CudaOutlineAttentionPass
              << config.blockQ << " and " << config.blockKv << " rows of " << d
              << " elements do not divide among " << threads
              << " threads in 16-byte copies";
-    if (config.sharedBytes(d) > kMaxSharedBytesPerBlock)
+    return checkSharedMemory(op, config, d, config.sharedBytes(d),
+                             kMaxSharedBytesPerBlock);
+  }
+
+  /// The wgmma kernel copies with TMA (no division among threads).
+  FailureOr<MmaAttentionConfig>
+  checkWarpgroupTiling(xf::AttentionOp op, const MmaAttentionConfig &config,
+                       int64_t d) {
+    if (failed(MmaAttentionConfig::fromWarpgroupAttr(
+            config.toAttr(&getContext()), op)))
+      return failure();
+    return checkSharedMemory(op, config, d, config.warpgroupSharedBytes(d),
+                             kMaxSharedBytesPerBlockSm90);
+  }
+
+  FailureOr<MmaAttentionConfig>
+  checkSharedMemory(xf::AttentionOp op, const MmaAttentionConfig &config,
+                    int64_t d, int64_t bytes, int64_t limit) {
+    if (bytes > limit)
       return op.emitOpError("tensor-core attention tiles of ")
              << config.blockQ << " and " << config.blockKv << " rows of " << d
-             << " elements need " << config.sharedBytes(d)
+             << " elements need " << bytes
              << " bytes of shared memory, more than a block may have ("
-             << kMaxSharedBytesPerBlock << ")";
+             << limit << ")";
     return config;
   }
 
@@ -117,7 +142,7 @@ struct CudaOutlineAttentionPass
                                rewriter.getIndexType()};
 
     func::FuncOp kernel = declarations.getOrCreate(
-        rewriter, loc, kernelName(op),
+        rewriter, loc, kernelName(op, wgmma),
         FunctionType::get(ctx, argTypes, TypeRange{}), config.toAttr(ctx));
 
     // The call on buffers, its result a fresh buffer.

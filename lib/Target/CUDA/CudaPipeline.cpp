@@ -2,15 +2,16 @@
 //
 // The single definition of the CUDA pipeline, in stages:
 //   0. attention with 16-bit inputs → a call of the tensor-core
-//      FlashAttention kernel on buffers (weft-cuda-outline-attention);
+//      FlashAttention kernel on buffers (weft-cuda-outline-attention; on
+//      sm_90 the Hopper kernel's);
 //      16-bit linear layers with their epilogues → a call of the
 //      tensor-core GEMM (weft-cuda-outline-linear);
 //   1-2. as on the CPU: xf → linalg on tensors, row groups
 //        (weft-fuse-rows), collectives, bufferization
 //        (the runtime passes device buffers the same way it passes host
 //        ones);
-//   3. the attention and GEMM kernels (weft-cuda-attention-to-mma,
-//      weft-cuda-linear-to-mma) and every other
+//   3. the attention and GEMM kernels (weft-cuda-attention-to-mma or
+//      -to-wgmma, weft-cuda-linear-to-mma) and every other
 //      top-level loop nest (weft-cuda-map-to-gpu) → gpu.launch, kernels
 //      outlined into a gpu.module;
 //   4. the gpu.module → NVVM for the chip, serialized to PTX (ptxas turns it
@@ -61,12 +62,14 @@ void weft::cuda::buildCudaPipeline(OpPassManager &pm,
   useShortSharedPointers();
   // 0. Attention on tensor cores where the kernel takes it: a kernel call
   //    on buffers for now, the kernel once buffers are settled.
+  //    On sm_90 the kernel is Hopper's (TMA, wgmma: sm_90a code).
+  bool wgmma = options.chip == "sm_90" && options.attentionWgmma;
   if (options.tensorCoreAttention) {
     CudaOutlineAttentionOptions attention;
     attention.warps = options.attentionWarps;
     attention.blockQ = options.attentionBlockQ;
-    if (options.attentionBlockKv)
-      attention.blockKv = options.attentionBlockKv;
+    attention.blockKv = options.attentionBlockKv;
+    attention.wgmma = wgmma;
     pm.addPass(createCudaOutlineAttention(attention));
   }
   // Linear layers and their epilogues likewise (weft-cuda-outline-linear).
@@ -90,6 +93,7 @@ void weft::cuda::buildCudaPipeline(OpPassManager &pm,
 
   // 3. Launches, outlined.
   pm.addPass(createCudaAttentionToMma());
+  pm.addPass(createCudaAttentionToWgmma());
   pm.addPass(createCudaLinearToMma());
   CudaMapToGpuOptions map;
   map.threadsPerBlock = options.threadsPerBlock;
@@ -102,9 +106,9 @@ void weft::cuda::buildCudaPipeline(OpPassManager &pm,
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createCudaMergeKernelModules());
 
-  // 4. NVVM for the chip; PTX 8.0 (CUDA 12.0+) covers sm_80 and sm_90.
+  // 4. NVVM for the chip; PTX 8.0 (CUDA 12.0+) covers sm_80 and sm_90(a).
   GpuNVVMAttachTargetOptions target;
-  target.chip = options.chip;
+  target.chip = wgmma ? std::string("sm_90a") : std::string(options.chip);
   target.features = "+ptx80";
   target.optLevel = 3;
   target.linkLibs.push_back(WEFT_CUDA_LIBDEVICE);
@@ -117,9 +121,13 @@ void weft::cuda::buildCudaPipeline(OpPassManager &pm,
   arith::ArithExpandOpsPassOptions expand;
   expand.includeBf16 = true;
   device.addPass(arith::createArithExpandOpsPass(expand));
+  // Tensor maps around the conversion: pointers for it, by-value
+  // grid-constant parameters after it.
+  device.addPass(createCudaTensorMapParams());
   ConvertGpuOpsToNVVMOpsOptions nvvm;
   nvvm.useBarePtrCallConv = true;
   device.addPass(createConvertGpuOpsToNVVMOps(nvvm));
+  device.addPass(createCudaTensorMapParams());
   device.addPass(createConvertNVVMToLLVMPass());
   device.addPass(createCanonicalizerPass());
   device.addPass(createCSEPass());

@@ -140,7 +140,15 @@ FailureOr<DeviceImage> emitDeviceImage(ModuleOp module,
              failure();
     os << image.ptx;
   }
+  // The architecture the PTX was generated for (sm_90a where the kernels
+  // use sm_90's arch-specific instructions), else the chip.
   std::string arch = "-arch=" + options.chip;
+  if (size_t target = image.ptx.find(".target "); target != std::string::npos) {
+    StringRef named = StringRef(image.ptx).substr(target + 8);
+    named = named.take_until([](char c) { return c == ',' || isspace(c); });
+    if (named.starts_with("sm_"))
+      arch = ("-arch=" + named).str();
+  }
   SmallVector<StringRef> args{*ptxas, arch, "-O3", "-v", "-o", *cubinPath,
                               *ptxPath};
   if (failed(runTool(module, "assembling the kernels", *ptxas, args,

@@ -32,7 +32,9 @@ LogicalResult weft::cuda::replaceKernelCalls(
         shape,
     function_ref<void(OpBuilder &, Location, func::CallOp, func::FuncOp,
                       ValueRange)>
-        buildBody) {
+        buildBody,
+    function_ref<SmallVector<Value>(OpBuilder &, func::CallOp, func::FuncOp)>
+        hostOperands) {
   // 1. The calls of kernel declarations.
   SymbolTable symbols(module);
   SmallVector<std::pair<func::CallOp, func::FuncOp>> calls;
@@ -57,13 +59,18 @@ LogicalResult weft::cuda::replaceKernelCalls(
     FailureOr<KernelLaunchShape> launch = shape(call, declaration);
     if (failed(launch))
       return failure();
+    SmallVector<Value> operands(call.getOperands());
+    rewriter.setInsertionPoint(call);
+    if (hostOperands)
+      llvm::append_range(operands, hostOperands(rewriter, call, declaration));
     gpu::GPUFuncOp &kernel = kernels[declaration];
     if (!kernel) {
       OpBuilder::InsertionGuard guard(rewriter);
       rewriter.setInsertionPointToEnd(kernelModule.getBody());
       Location loc = declaration.getLoc();
-      kernel = gpu::GPUFuncOp::create(rewriter, loc, declaration.getSymName(),
-                                      declaration.getFunctionType());
+      kernel = gpu::GPUFuncOp::create(
+          rewriter, loc, declaration.getSymName(),
+          rewriter.getFunctionType(ValueRange(operands).getTypes(), {}));
       kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
                       rewriter.getUnitAttr());
       kernel.setKnownBlockSizeAttr(rewriter.getDenseI32ArrayAttr(
@@ -86,7 +93,7 @@ LogicalResult weft::cuda::replaceKernelCalls(
         gpu::KernelDim3{c(launch->threads), c(1), c(1)},
         arith::ConstantIntOp::create(rewriter, loc, rewriter.getI32Type(),
                                      launch->sharedBytes),
-        call.getOperands());
+        operands);
     rewriter.eraseOp(call);
   }
 

@@ -4,6 +4,10 @@
 // RUN: not weft-opt %s -split-input-file --weft-cuda-outline-attention="block-kv=24" 2>&1 | FileCheck %s --check-prefix=BADKV
 // RUN: not weft-opt %s -split-input-file --weft-cuda-outline-attention="warps=3 block-q=48" 2>&1 | FileCheck %s --check-prefix=UNEVEN
 // RUN: not weft-opt %s -split-input-file --weft-cuda-outline-attention="block-kv=256" 2>&1 | FileCheck %s --check-prefix=SHARED
+// RUN: weft-opt %s -split-input-file --weft-cuda-outline-attention="wgmma=true" | FileCheck %s --check-prefix=WGMMA
+// RUN: not weft-opt %s -split-input-file --weft-cuda-outline-attention="wgmma=true warps=6" 2>&1 | FileCheck %s --check-prefix=WGMMA-WARPS
+// RUN: not weft-opt %s -split-input-file --weft-cuda-outline-attention="wgmma=true block-kv=272" 2>&1 | FileCheck %s --check-prefix=WGMMA-KV
+// RUN: not weft-opt %s -split-input-file --weft-cuda-outline-attention="wgmma=true warps=12 block-kv=256" 2>&1 | FileCheck %s --check-prefix=WGMMA-SHARED
 
 // Causal f16 grouped-query attention at head dimension 64: a call of the
 // kernel's declaration on the operands' buffers and a fresh result buffer,
@@ -26,6 +30,18 @@
 // BADKV:       error: 'xf.attention' op tensor-core attention needs 16 or 32 query rows per warp and a multiple of 16 keys per block, got block_q=64, warps=4, block_kv=24
 // SHARED:      error: 'xf.attention' op tensor-core attention tiles of 64 and 256 rows of 128 elements need 278528 bytes of shared memory, more than a block may have (166912)
 // UNEVEN:      error: 'xf.attention' op tensor-core attention tiles of 48 and 64 rows of 64 elements do not divide among 96 threads in 16-byte copies
+
+// With wgmma (sm_90): the Hopper kernel's declaration, two warpgroups of
+// 64 query rows and 128 keys per block by default; warps come in fours,
+// a block's keys are one TMA box (at most 256 rows), and the tiles fit
+// 227 KiB.
+// WGMMA:        call @attention_wgmma_f16_d64_causal(
+// WGMMA:        func.func private @attention_wgmma_f16_d64_causal(memref<2x200x4x64xf16>, memref<2x300x2x64xf16>, memref<2x300x2x64xf16>, memref<2x200x4x64xf16>, index)
+// WGMMA-SAME:     attributes {weft.attention_wgmma = {block_kv = 128 : i64, block_q = 128 : i64, causal = true, scale = 1.250000e-01 : f64, warps = 8 : i64}}
+// WGMMA:        func.func private @attention_wgmma_bf16_d128_causal(
+// WGMMA-WARPS:  error: 'xf.attention' op warpgroup attention needs warps in warpgroups of 4, 64 query rows per warpgroup and at most 256 keys per block, got block_q=96, warps=6, block_kv=128
+// WGMMA-KV:     error: 'xf.attention' op warpgroup attention needs warps in warpgroups of 4, 64 query rows per warpgroup and at most 256 keys per block, got block_q=128, warps=8, block_kv=272
+// WGMMA-SHARED: error: 'xf.attention' op tensor-core attention tiles of 192 and 256 rows of 128 elements need 312320 bytes of shared memory, more than a block may have (232448)
 func.func @causal_gqa(%q: tensor<2x200x4x64xf16>, %k: tensor<2x300x2x64xf16>, %v: tensor<2x300x2x64xf16>) -> tensor<2x200x4x64xf16> {
   %o = xf.attention %q, %k, %v causal : (tensor<2x200x4x64xf16>, tensor<2x300x2x64xf16>, tensor<2x300x2x64xf16>) -> tensor<2x200x4x64xf16>
   return %o : tensor<2x200x4x64xf16>

@@ -2,12 +2,13 @@
 // 128 becomes the tensor-core FlashAttention kernel, one kernel per op: the
 // PTX multiplies with mma.sync (f16 and bf16, f32 accumulate), reads shared
 // tiles with ldmatrix (transposed for V), copies with cp.async; ptxas
-// assembles it for sm_80 and sm_90 without spilling. Where cuobjdump is
-// installed, the SASS holds HMMA instructions.
+// assembles it for sm_80 and sm_90 (where the Hopper kernel is switched
+// off: cuda-attention-wgmma.mlir tests that one) without spilling. Where
+// cuobjdump is installed, the SASS holds HMMA instructions.
 // REQUIRES: ptxas
 // RUN: weft-compile %s -o %t.sm80.weft --target=cuda --chip=sm_80
 // RUN: FileCheck %s --input-file=%t.sm80.weft --check-prefixes=CHECK,SM80
-// RUN: weft-compile %s -o %t.sm90.weft --target=cuda --chip=sm_90
+// RUN: weft-compile %s -o %t.sm90.weft --target=cuda --chip=sm_90 --attention-wgmma=false
 // RUN: FileCheck %s --input-file=%t.sm90.weft --check-prefixes=CHECK,SM90
 // RUN: not weft-compile %s -o %t.bad.weft --target=cuda --attention-block-q=48 2>&1 | FileCheck %s --check-prefix=BADQ
 // RUN: weft-opt %s --weft-cuda-pipeline="chip=sm_80 tensor-core-attention=false" | FileCheck %s --check-prefix=OFF

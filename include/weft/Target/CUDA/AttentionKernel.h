@@ -16,18 +16,34 @@
 // groups, barriers) declare no memory effects, which buffer deallocation
 // refuses to reason about.
 //
+// On sm_90 the declarations are @attention_wgmma_* carrying
+// weft.attention_wgmma (the same configuration), and
+// weft-cuda-attention-to-wgmma builds the Hopper kernel (TMA, wgmma),
+// whose launches also take the operands' tensor maps.
+//
+// Both kernels share the online softmax and masking steps below: a thread
+// holds, for each of its query rows, some columns of the block's scores,
+// the other columns of that row being held by the three other lanes of its
+// group of four (the mma.sync and wgmma accumulator layouts alike).
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef WEFT_TARGET_CUDA_ATTENTIONKERNEL_H
 #define WEFT_TARGET_CUDA_ATTENTIONKERNEL_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Operation.h"
 
 namespace weft::cuda {
 
-/// The declaration attribute holding an MmaAttentionConfig.
+class WarpMma;
+
+/// The declaration attribute holding an MmaAttentionConfig: the sm_80
+/// (mma.sync) kernel's, and the sm_90 (TMA, wgmma) kernel's.
 constexpr llvm::StringLiteral kAttentionMmaAttrName = "weft.attention_mma";
+constexpr llvm::StringLiteral kAttentionWgmmaAttrName = "weft.attention_wgmma";
 
 /// What the kernel needs beyond its operands' types.
 struct MmaAttentionConfig {
@@ -42,11 +58,76 @@ struct MmaAttentionConfig {
     return (blockQ + 4 * blockKv) * headDim * 2;
   }
 
+  /// The wgmma kernel's: the same tiles, 1024 bytes more to align them.
+  int64_t warpgroupSharedBytes(int64_t headDim) const {
+    return sharedBytes(headDim) + 1024;
+  }
+
   mlir::DictionaryAttr toAttr(mlir::MLIRContext *ctx) const;
   /// Reads `attr`; errors are reported on `where`.
   static mlir::FailureOr<MmaAttentionConfig> fromAttr(mlir::Attribute attr,
                                                       mlir::Operation *where);
+  /// Reads `attr` as the wgmma kernel's: warps in warpgroups of four, 64
+  /// query rows per warpgroup, at most 256 keys per block (a TMA box).
+  static mlir::FailureOr<MmaAttentionConfig>
+  fromWarpgroupAttr(mlir::Attribute attr, mlir::Operation *where);
 };
+
+/// One attention call's shape and its kernel's configuration.
+struct MmaAttention : MmaAttentionConfig {
+  int64_t batch, seqQ, seqKv, headsQ, headsKv, headDim;
+  mlir::Type element;
+  /// 16-row tiles per warp: blockQ = warps · rowTiles · 16.
+  int64_t rowTiles;
+
+  int64_t threads() const { return warps * 32; }
+  int64_t numQueryBlocks() const { return (seqQ + blockQ - 1) / blockQ; }
+  int64_t numKeyBlocks() const { return (seqKv + blockKv - 1) / blockKv; }
+};
+
+/// The shape of a call of an attention kernel declaration (query, key,
+/// value, output buffers and the diagonal), checked, with `config`; its
+/// tiles must fit the shared memory of a block of every chip the kernel is
+/// for (the wgmma kernel's: sm_90).
+mlir::FailureOr<MmaAttention>
+describeAttentionCall(mlir::func::CallOp call,
+                      const MmaAttentionConfig &config, bool warpgroup);
+
+/// The running maximum (in exp2 units) and sum of one query row after a key
+/// block, and the factor `alpha` that rescales what the row accumulated.
+struct SoftmaxRowUpdate {
+  mlir::Value max, sum, alpha;
+};
+
+/// One key block of the online softmax for a row whose scores (S, -inf where
+/// hidden) this thread holds in `scores`, the rest of the row in the other
+/// lanes of its group: replaces the scores by P = exp2(S·scale·log2(e) -
+/// max) and returns the row's new max, sum (of this thread's columns) and
+/// alpha.
+SoftmaxRowUpdate updateSoftmaxRow(mlir::OpBuilder &b, mlir::Location loc,
+                                  WarpMma &mma,
+                                  llvm::ArrayRef<mlir::Value *> scores,
+                                  mlir::Value oldMax, mlir::Value oldSum,
+                                  double scale);
+
+/// 1 / l of a row from this thread's partial sum (0 for a row that saw no
+/// key).
+mlir::Value inverseRowSum(mlir::OpBuilder &b, mlir::Location loc,
+                          WarpMma &mma, mlir::Value partialSum);
+
+/// Whether the key block at `kStart` hides some key from some row at or
+/// after `firstRow`: it runs past the key sequence or (causal: `diagonal`
+/// not null) past the first row's diagonal.
+mlir::Value keyBlockNeedsMask(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value kStart, int64_t blockKv,
+                              int64_t seqKv, mlir::Value firstRow,
+                              mlir::Value diagonal);
+
+/// The number of keys of the block at `kStart` that `row` sees, as an i32
+/// clamped below at -1 (columns below it are visible).
+mlir::Value visibleKeys(mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::Value row, mlir::Value kStart, int64_t seqKv,
+                        mlir::Value diagonal);
 
 } // namespace weft::cuda
 

@@ -62,6 +62,11 @@ struct KernelLaunchShape {
 /// gives its launch shape, reporting what is wrong itself; the calls of one
 /// declaration share its types and configuration, hence one shape. The
 /// declarations are erased.
+///
+/// `hostOperands`, when given, builds on the host, before each launch, the
+/// values a kernel takes beyond the call's operands (the tensor maps of
+/// TMA copies); they follow the call's operands in the launch and in the
+/// kernel's arguments, and every call of a declaration gives the same types.
 mlir::LogicalResult replaceKernelCalls(
     mlir::ModuleOp module, llvm::StringRef attrName,
     llvm::StringRef kernelModuleName,
@@ -72,7 +77,11 @@ mlir::LogicalResult replaceKernelCalls(
                             mlir::func::CallOp call,
                             mlir::func::FuncOp declaration,
                             mlir::ValueRange arguments)>
-        buildBody);
+        buildBody,
+    llvm::function_ref<llvm::SmallVector<mlir::Value>(
+        mlir::OpBuilder &b, mlir::func::CallOp call,
+        mlir::func::FuncOp declaration)>
+        hostOperands = nullptr);
 
 /// replaceKernelCalls for a kernel whose declarations carry a `Config`
 /// (read with `Config::fromAttr(attr, declaration)`) and whose calls
@@ -87,7 +96,10 @@ mlir::LogicalResult replaceKernelCalls(
     llvm::function_ref<KernelLaunchShape(const Description &)> shape,
     llvm::function_ref<void(mlir::OpBuilder &, mlir::Location,
                             const Description &, mlir::ValueRange)>
-        build) {
+        build,
+    llvm::function_ref<llvm::SmallVector<mlir::Value>(
+        mlir::OpBuilder &, mlir::func::CallOp, const Description &)>
+        hostOperands = nullptr) {
   auto read = [&](mlir::func::CallOp call, mlir::func::FuncOp declaration)
       -> mlir::FailureOr<Description> {
     mlir::FailureOr<Config> config =
@@ -108,7 +120,16 @@ mlir::LogicalResult replaceKernelCalls(
       [&](mlir::OpBuilder &b, mlir::Location loc, mlir::func::CallOp call,
           mlir::func::FuncOp declaration, mlir::ValueRange args) {
         build(b, loc, *read(call, declaration), args); // checked by `shape`
-      });
+      },
+      hostOperands ? llvm::function_ref<llvm::SmallVector<mlir::Value>(
+                         mlir::OpBuilder &, mlir::func::CallOp,
+                         mlir::func::FuncOp)>(
+                         [&](mlir::OpBuilder &b, mlir::func::CallOp call,
+                             mlir::func::FuncOp declaration) {
+                           return hostOperands(b, call,
+                                               *read(call, declaration));
+                         })
+                   : nullptr);
 }
 
 } // namespace weft::cuda

@@ -62,12 +62,19 @@ struct CudaPipelineOptions : mlir::PassPipelineOptions<CudaPipelineOptions> {
       llvm::cl::init(0)};
   Option<int64_t> attentionWarps{
       *this, "attention-warps",
-      llvm::cl::desc("warps per block of the tensor-core attention kernel"),
-      llvm::cl::init(4)};
+      llvm::cl::desc("warps per block of the tensor-core attention kernel "
+                     "(0: 4 for mma.sync, 8 for wgmma)"),
+      llvm::cl::init(0)};
   Option<bool> tensorCoreAttention{
       *this, "tensor-core-attention",
       llvm::cl::desc("run f16/bf16 attention with head dimension 64 or 128 "
                      "as the tensor-core FlashAttention kernel"),
+      llvm::cl::init(true)};
+  Option<bool> attentionWgmma{
+      *this, "attention-wgmma",
+      llvm::cl::desc("on sm_90, the tensor-core attention kernel copies with "
+                     "TMA and multiplies with warpgroup MMA (sm_90a code); "
+                     "off: the sm_80 kernel (mma.sync)"),
       llvm::cl::init(true)};
   Option<bool> tensorCoreLinear{
       *this, "tensor-core-linear",

@@ -25,19 +25,29 @@ def CudaOutlineAttention : Pass<"weft-cuda-outline-attention", "mlir::ModuleOp">
     `xf-lower-attention`. Ops of one signature and configuration (the
     layers of a model) share one declaration, hence one kernel.
 
-    Tiling: `warps` warps per block, each owning 16 or 32 of the block's
-    `block-q` query rows (default 16: with 32, where each K and V fragment
-    serves twice the rows, the kernel at head dimension 64 needs every
-    register and spills), `block-kv` keys per block (a multiple of 16).
-    Both tiles must divide into 16-byte copies among the block's threads.
+    Tiling: `warps` warps per block (default 4), each owning 16 or 32 of
+    the block's `block-q` query rows (default 16: with 32, where each K and
+    V fragment serves twice the rows, the kernel at head dimension 64 needs
+    every register and spills), `block-kv` keys per block (a multiple of
+    16, default 64). Both tiles must divide into 16-byte copies among the
+    block's threads.
+
+    With `wgmma` (sm_90) the declarations are
+    `@attention_wgmma_<type>_d<D>[_causal]` carrying
+    `weft.attention_wgmma`, for `weft-cuda-attention-to-wgmma`: warps come
+    in warpgroups of four, each owning 64 query rows (default 8 warps:
+    128 rows), and `block-kv` is at most 256 (default 128); the tiles must
+    fit sm_90's 227 KiB of shared memory per block.
   }];
   let options = [
-    Option<"warps", "warps", "int64_t", /*default=*/"4",
-           "warps per block">,
+    Option<"warps", "warps", "int64_t", /*default=*/"0",
+           "warps per block (0: 4, or 8 with wgmma)">,
     Option<"blockQ", "block-q", "int64_t", /*default=*/"0",
            "query rows per block, 16 or 32 per warp (0: 16 per warp)">,
-    Option<"blockKv", "block-kv", "int64_t", /*default=*/"64",
-           "keys per block, a multiple of 16">,
+    Option<"blockKv", "block-kv", "int64_t", /*default=*/"0",
+           "keys per block, a multiple of 16 (0: 64, or 128 with wgmma)">,
+    Option<"wgmma", "wgmma", "bool", /*default=*/"false",
+           "declare the sm_90 kernel (TMA, warpgroup MMA)">,
   ];
   let dependentDialects = [
     "mlir::bufferization::BufferizationDialect", "mlir::func::FuncDialect",
@@ -86,6 +96,69 @@ def CudaAttentionToMma : Pass<"weft-cuda-attention-to-mma", "mlir::ModuleOp"> {
     "mlir::nvgpu::NVGPUDialect", "mlir::scf::SCFDialect",
     "mlir::vector::VectorDialect"
   ];
+}
+
+def CudaAttentionToWgmma : Pass<"weft-cuda-attention-to-wgmma", "mlir::ModuleOp"> {
+  let summary = "FlashAttention on Hopper tensor cores (TMA, warpgroup MMA) in place of each sm_90 attention kernel call";
+  let description = [{
+    Replaces each call of a declaration carrying `weft.attention_wgmma`
+    (from `weft-cuda-outline-attention` with `wgmma`) by a launch of the
+    FlashAttention forward kernel for sm_90a: each declaration becomes one
+    `gpu.func` in `@weft_attention_kernels`, each call a `gpu.launch_func`
+    preceded, on the host, by the query, key and value tensor maps
+    (`nvgpu.tma.create.descriptor`, boxes of one 64-column panel of
+    `block_q` or `block_kv` rows, 128-byte swizzle, zeros outside the
+    tensor), which the launch passes after the call's operands. The loop
+    nest is `weft-cuda-attention-to-mma`'s; on Hopper:
+
+    * thread 0 issues the tiles as TMA copies (`nvgpu.tma.async.load`), an
+      mbarrier per buffer counting their bytes; the query tile once, the
+      key and value tiles of each block double-buffered (block k+1
+      requested before block k is computed); a block that visits no key
+      requests none;
+    * tiles lie in shared memory as TMA writes them with 128-byte
+      swizzling (64-column panels, 1024-byte aligned), which wgmma reads
+      through matrix descriptors;
+    * each warpgroup owns 64 query rows: S = Q·Kᵀ is a chain of
+      `wgmma.mma_async` m64nBk16 (B = block_kv) over the head dimension
+      with both operands in shared memory; the online softmax and masking
+      run on S's accumulator registers as in the mma.sync kernel; P,
+      rounded to 16 bits, is the A operand of O += P·V from registers
+      (inline PTX: NVVM's wgmma op takes A only from shared memory), V is
+      read transposed (N-major) from shared memory.
+
+    Shared memory is (block_q + 4·block_kv)·D·2 + 1024 bytes (161 KiB at
+    D = 128 with the default 128 x 128 tiles).
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::gpu::GPUDialect",
+    "mlir::LLVM::LLVMDialect", "mlir::math::MathDialect",
+    "mlir::memref::MemRefDialect", "mlir::NVVM::NVVMDialect",
+    "mlir::nvgpu::NVGPUDialect", "mlir::scf::SCFDialect",
+    "mlir::vector::VectorDialect"
+  ];
+}
+
+def CudaTensorMapParams : Pass<"weft-cuda-tensor-map-params", "mlir::gpu::GPUModuleOp"> {
+  let summary = "Kernels take TMA tensor maps by value, as grid-constant parameters";
+  let description = [{
+    A TMA copy reads its tensor map (128 bytes, encoded by the host) from
+    kernel parameter, constant or global memory. Weft passes each map by
+    value: the launch's parameter slot holds the 128 bytes, and the kernel
+    addresses its parameter in place, which needs the parameter to be
+    `byval` and `nvvm.grid_constant` (otherwise the back end copies it to
+    local memory, where TMA cannot read it). The GPU-to-NVVM conversion
+    can neither convert a tensor-map argument nor keep those attributes,
+    so this pass runs twice around it:
+
+    * on `gpu.func` kernels (before `convert-gpu-to-nvvm`): each
+      `!nvgpu.tensormap.descriptor` argument becomes an `!llvm.ptr` (the
+      type the descriptor lowers to), its positions recorded in the
+      kernel's `weft.tensor_map_args`;
+    * on the `llvm.func` kernels it became: those arguments get `llvm.byval
+      = !llvm.array<128 x i8>`, `llvm.align = 64` and `nvvm.grid_constant`.
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect", "mlir::NVVM::NVVMDialect"];
 }
 
 def CudaOutlineLinear : Pass<"weft-cuda-outline-linear", "mlir::ModuleOp"> {
@@ -330,7 +403,11 @@ def CudaLowerLaunches : Pass<"weft-cuda-lower-launches", "mlir::ModuleOp"> {
       computes, for the artifact's kernel report);
     * a host-level `memref.alloc` → `allocate(device, bytes)`, the buffer
       described over the returned pointer; `memref.dealloc` →
-      `deallocate(device, pointer)`.
+      `deallocate(device, pointer)`;
+    * `nvgpu.tma.create.descriptor` of a (cast) static row-major buffer →
+      `encode_tensor_map(device, map, element type, rank, address, dims,
+      byte strides, box, swizzle)` into 128 bytes on the stack, which a
+      launch passes by value (its parameter slot is the map itself).
 
     Statuses are left in the device for the runtime to report when the
     entry returns. Runs after `gpu-module-to-binary`, on host code that
