@@ -67,7 +67,7 @@ nvgpu::TensorMapDescriptorType tensorMapType(MLIRContext *ctx, Type element,
       MemRefType::get({1, rows, 1, kPanelColumns}, element,
                       MemRefLayoutAttrInterface(), workgroup),
       nvgpu::TensorMapSwizzleKind::SWIZZLE_128B,
-      nvgpu::TensorMapL2PromoKind::L2PROMO_256B,
+      nvgpu::TensorMapL2PromoKind::L2PROMO_128B,
       nvgpu::TensorMapOOBKind::OOB_ZERO,
       nvgpu::TensorMapInterleaveKind::INTERLEAVE_NONE);
 }
