@@ -14,6 +14,9 @@ FlashAttention-2 and the cuDNN back ends, and a Triton FlashAttention kernel
 after Triton's fused-attention tutorial (triton_attention.py, autotuned
 first, checked against the same reference) (CUDA events, same repeats).
 TFLOP/s count 4·B·S²·H·D for full attention and half of it for causal.
+On sm_90 bundles each case also runs the sm_80 kernel (mma.sync, compiled
+with --attention-wgmma=false) beside the Hopper one (TMA, wgmma), checked
+the same way.
 
 Usage: python3 benchmarks/gpu/attention.py --bundle gpu-bundle --weft-run build-gpu/bin/weft-run
            [--repeat 10] [--json results.json]
@@ -90,13 +93,23 @@ def run_case(case: dict, bundle: Path, weft_run: Path, repeat: int, work: Path, 
     row["rel_error"] = float((got - ref).abs().max() / ref.abs().max())
     row["finite"] = bool(torch.isfinite(got).all())
     row["weft_ms"] = weft_ms
+    # On sm_90 bundles, the sm_80 kernel (mma.sync) beside the Hopper one.
+    mma = bundle / "attention" / (case["name"] + ".mma.weft")
+    if mma.exists():
+        result, mma_ms, error = run_weft(weft_run, mma, weights, out, repeat, timeout)
+        if error:
+            row["mma_error"] = error
+        else:
+            mma_got = torch.from_numpy(result.astype(np.float64)).cuda()
+            row["mma_rel_error"] = float((mma_got - ref).abs().max() / ref.abs().max())
+            row["mma_ms"] = mma_ms
     from torch.nn.attention import SDPBackend
     row["flash2_ms"] = sdpa_ms(q, k, v, case["causal"], SDPBackend.FLASH_ATTENTION, repeat)
     row["cudnn_ms"] = sdpa_ms(q, k, v, case["causal"], SDPBackend.CUDNN_ATTENTION, repeat)
     row["triton_ms"], note = triton_ms(q, k, v, case["causal"], ref, repeat)
     if note:
         row["triton_note"] = note
-    for key in ("weft", "flash2", "cudnn", "triton"):
+    for key in ("weft", "mma", "flash2", "cudnn", "triton"):
         ms = row.get(f"{key}_ms")
         row[f"{key}_tflops"] = flops / (ms * 1e-3) / 1e12 if ms else None
     return row
@@ -108,14 +121,16 @@ def markdown(rows: list[dict], device: str, repeat: int) -> str:
     lines = [f"Attention forward on {device}, {datetime.date.today().isoformat()} "
              f"(B·S = 16k, H·D = 2048; TFLOP/s, mean of {repeat} runs after a warm-up; "
              f"relative error vs float64):", "",
-             "| dtype | D | causal | S | error | Weft | SDPA FA2 | SDPA cuDNN | Triton | Weft / FA2 |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| dtype | D | causal | S | error | Weft | Weft mma.sync | SDPA FA2 | SDPA cuDNN | Triton "
+             "| Weft / FA2 |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in sorted(rows, key=lambda r: (r["dtype"], r["dim"], r["causal"], r["seq"])):
         ratio = (f"{r['weft_tflops'] / r['flash2_tflops']:.2f}"
                  if r.get("weft_tflops") and r.get("flash2_tflops") else "–")
         error = f"{r['rel_error']:.1e}" if "rel_error" in r else r.get("error", ["–"])[0]
         lines.append(f"| {r['dtype']} | {r['dim']} | {'yes' if r['causal'] else 'no'} | {r['seq']} | {error} | "
-                     f"{fmt(r.get('weft_tflops'))} | {fmt(r.get('flash2_tflops'))} | "
+                     f"{fmt(r.get('weft_tflops'))} | {fmt(r.get('mma_tflops'))} | "
+                     f"{fmt(r.get('flash2_tflops'))} | "
                      f"{fmt(r.get('cudnn_tflops'))} | {fmt(r.get('triton_tflops'))} | {ratio} |")
     return "\n".join(lines) + "\n"
 
@@ -143,15 +158,20 @@ def main() -> int:
             row = run_case(case, args.bundle, args.weft_run, args.repeat, Path(tmp), args.max_seconds)
             if "timed out" in str(row.get("error", "")):
                 too_slow.add(kind)
-            ok = "error" not in row and row["finite"] and row["rel_error"] <= TOLERANCE
+            # Both kernels of an sm_90 bundle must pass.
+            ok = ("error" not in row and row["finite"] and row["rel_error"] <= TOLERANCE
+                  and "mma_error" not in row and row.get("mma_rel_error", 0.0) <= TOLERANCE)
             failed += not ok
             row["ok"] = ok
             rows.append(row)
             fmt = lambda x: f"{x:8.1f}" if x else "       -"  # noqa: E731
             print(f"{row['name']:24} {'ok ' if ok else 'BAD'} err {row.get('rel_error', float('nan')):.1e} "
-                  f"TFLOP/s weft {fmt(row.get('weft_tflops'))} flash2 {fmt(row.get('flash2_tflops'))} "
+                  f"TFLOP/s weft {fmt(row.get('weft_tflops'))} mma.sync {fmt(row.get('mma_tflops'))} "
+                  f"flash2 {fmt(row.get('flash2_tflops'))} "
                   f"cudnn {fmt(row.get('cudnn_tflops'))} triton {fmt(row.get('triton_tflops'))}"
                   + (f"  {row['error']}" if "error" in row else "")
+                  + (f"  mma.sync: {row['mma_error']}" if "mma_error" in row else "")
+                  + (f"  mma.sync err {row['mma_rel_error']:.1e}" if "mma_rel_error" in row else "")
                   + (f"  ({row['triton_note']})" if "triton_note" in row else ""),
                   flush=True)
     if args.json:

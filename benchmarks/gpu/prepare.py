@@ -11,6 +11,8 @@ so the artifacts are compiled on this machine and carried there:
 * ``attention/<case>.weft``: ``xf.attention`` alone for each benchmark case
   (dtype, head dim, sequence length, causal), q/k/v bound by name from a
   .safetensors file (so bf16 travels too), and ``cases.json`` listing them;
+  for sm_90 also ``attention/<case>.mma.weft``, the same with the sm_80
+  kernel (``--attention-wgmma=false``), to compare the two;
 * ``linear/<case>.weft``: ``xf.linear`` with its epilogue (bias, GELU or
   SiLU, residual) for GPT-2 and Llama layer shapes at 4096 and 16384
   tokens, f16 and bf16, operands bound by name from a .safetensors file,
@@ -108,6 +110,11 @@ def prepare_attention(out: Path, chip: str, quick: bool) -> None:
                     source.write_text(attention_graph(batch, seq, heads, dim, dtype, causal))
                     run([str(compile_), str(source), "-o", str(directory / f"{name}.weft"),
                          "--target=cuda", f"--chip={chip}"])
+                    if chip == "sm_90":
+                        # The sm_80 kernel (mma.sync) as well, to compare
+                        # with the Hopper one (TMA, wgmma) in the same run.
+                        run([str(compile_), str(source), "-o", str(directory / f"{name}.mma.weft"),
+                             "--target=cuda", f"--chip={chip}", "--attention-wgmma=false"])
                     source.unlink()
                     cases.append({"name": name, "dtype": dtype, "batch": batch, "seq": seq, "heads": heads,
                                   "dim": dim, "causal": causal})

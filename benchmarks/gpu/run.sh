@@ -72,11 +72,25 @@ for model in "$bundle"/models/*/; do
 done
 
 step "tensor-core instructions in the attention kernels (cuobjdump -sass)"
-if python3 benchmarks/gpu/sass.py "$bundle"/attention/*.weft --require HMMA >"$out/sass.log" 2>&1; then
-  record "attention SASS" "ok ($(grep -c 'HMMA [1-9]' "$out/sass.log") kernels with HMMA, e.g. $(grep -m1 -o 'HMMA [0-9]*' "$out/sass.log"))"
+# sm_80 kernels multiply with HMMA (mma.sync); the Hopper kernels of an
+# sm_90 bundle with HGMMA (wgmma), its *.mma.weft (mma.sync) with HMMA.
+sass_check() { # label opcode kernel-prefix artifacts...
+  local label=$1 opcode=$2 prefix=$3; shift 3
+  [ $# -gt 0 ] && [ -e "$1" ] || return 0
+  if python3 benchmarks/gpu/sass.py "$@" --require "$opcode" --kernels "$prefix" \
+       >"$out/sass-$opcode.log" 2>&1; then
+    record "$label SASS" "ok ($(grep -c "$opcode [1-9]" "$out/sass-$opcode.log") kernels with $opcode)"
+  else
+    tail -5 "$out/sass-$opcode.log"
+    record "$label SASS" "FAILED (see sass-$opcode.log)"
+  fi
+}
+if [ "$(cat "$bundle/chip")" = sm_90 ]; then
+  sass_check "attention (wgmma)" HGMMA attention_wgmma \
+    $(ls "$bundle"/attention/*.weft | grep -v '\.mma\.weft$')
+  sass_check "attention (mma.sync)" HMMA attention_mma "$bundle"/attention/*.mma.weft
 else
-  tail -5 "$out/sass.log"
-  record "attention SASS" "FAILED (see sass.log)"
+  sass_check "attention" HMMA attention_mma "$bundle"/attention/*.weft
 fi
 
 step "attention benchmark"
