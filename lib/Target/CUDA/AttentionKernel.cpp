@@ -63,10 +63,11 @@ MmaAttentionConfig::fromWarpgroupAttr(Attribute attr, Operation *where) {
   if (failed(config))
     return failure();
   if (config->warps % 4 != 0 || config->blockQ != 16 * config->warps ||
-      config->blockKv > 256)
+      config->blockQ > 256 || config->blockKv > 256)
     return where->emitOpError()
            << "warpgroup attention needs warps in warpgroups of 4, 64 query "
-              "rows per warpgroup and at most 256 keys per block, got block_q="
+              "rows per warpgroup and at most 256 query rows and 256 keys per "
+              "block, got block_q="
            << config->blockQ << ", warps=" << config->warps
            << ", block_kv=" << config->blockKv;
   return config;

@@ -56,6 +56,8 @@ namespace {
 
 /// Rows per warpgroup: wgmma's M.
 constexpr int64_t kWarpgroupRows = 64;
+/// mbarriers: the query tile's, then one per key/value stage.
+constexpr int64_t kBarriers = 3;
 
 /// The tensor map type of a [rows, 64]-element box of a [B, S, H, D] tensor
 /// (one panel of a tile), 128-byte swizzled, zero outside the tensor.
@@ -195,9 +197,18 @@ void WgmmaAttentionKernelBuilder::build() {
   alignShift = arith::IndexCastOp::create(b, loc, b.getIndexType(), shift64);
   alignedAddress = arith::AddIOp::create(b, loc, baseAddress, shift64);
 
-  // 3. Barriers (0: the query tile; 1, 2: the key/value stages), set up by
-  //    thread 0; then the query tile and key block 0 requested.
-  barriers = std::make_unique<TmaBarriers>(b, loc, 3);
+  // 3. Barriers (0: the query tile; 1, 2: the key/value stages) after the
+  //    tiles, set up by thread 0; then the query tile and key block 0
+  //    requested.
+  barriers = std::make_unique<TmaBarriers>(
+      b, loc,
+      memref::ViewOp::create(
+          b, loc,
+          MemRefType::get({kBarriers}, b.getI64Type(),
+                          MemRefLayoutAttrInterface(), workgroup),
+          sharedBase, add(alignShift, c(s.sharedBytes(s.headDim))),
+          ValueRange{}),
+      kBarriers);
   Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                       thread, c(0));
   {
@@ -321,20 +332,24 @@ SmallVector<Value> WgmmaAttentionKernelBuilder::buildKeyBlock(
   // from shared memory, 16 keys (2048 bytes of rows) per step.
   Value vDescriptor = wgmma.nMajorDescriptor(
       sharedAddress(stageOffset(stage, /*values=*/true)), kPanelBytes);
-  WarpgroupMma::Accumulator acc(next.begin(), next.begin() + accCount());
-  SmallVector<SmallVector<Value>> p;
-  for (int64_t j = 0; j < s.blockKv / 16; ++j) {
-    SmallVector<Value> registers;
-    for (int64_t i = 0; i < 4; ++i)
-      registers.push_back(
-          warp.pack(scores[8 * j + 2 * i], scores[8 * j + 2 * i + 1]));
-    p.push_back(registers);
-  }
-  wgmma.fence();
+  // The wgmma chain reads O's registers and P's: both fenced (bf16 pairs
+  // travel as i32 already; f16 pairs are bitcast to i32 first).
+  SmallVector<Value> operands(next.begin(), next.begin() + accCount());
   for (int64_t j = 0; j < s.blockKv / 16; ++j)
-    acc = wgmma.mmaRegisterA(p[j],
-                             wgmma.advance(vDescriptor, j * 16 * kSwizzleBytes),
-                             acc, s.headDim, /*accumulate=*/true);
+    for (int64_t i = 0; i < 4; ++i) {
+      Value pair = warp.pack(scores[8 * j + 2 * i], scores[8 * j + 2 * i + 1]);
+      if (!pair.getType().isInteger(32))
+        pair = LLVM::BitcastOp::create(b, loc, b.getI32Type(), pair);
+      operands.push_back(pair);
+    }
+  wgmma.fence(operands);
+  WarpgroupMma::Accumulator acc(operands.begin(),
+                                operands.begin() + accCount());
+  for (int64_t j = 0; j < s.blockKv / 16; ++j)
+    acc = wgmma.mmaRegisterA(
+        ArrayRef<Value>(operands).slice(accCount() + 4 * j, 4),
+        wgmma.advance(vDescriptor, j * 16 * kSwizzleBytes), acc, s.headDim,
+        /*accumulate=*/true);
   wgmma.commit();
   wgmma.wait(0);
   llvm::copy(acc, next.begin());

@@ -86,8 +86,13 @@ struct CudaOutlineAttentionPass
     config.warps = warps ? static_cast<int64_t>(warps) : (wgmma ? 8 : 4);
     config.blockQ =
         blockQ ? static_cast<int64_t>(blockQ) : 16 * config.warps;
+    // A wgmma block of keys is as wide as the product (its N): no wider
+    // than the keys rounded up to 64, so short sequences compute no zeros.
+    int64_t seqKv = op.getKey().getType().getDimSize(1);
     config.blockKv =
-        blockKv ? static_cast<int64_t>(blockKv) : (wgmma ? 128 : 64);
+        blockKv ? static_cast<int64_t>(blockKv)
+                : (wgmma ? std::min<int64_t>(128, llvm::alignTo(seqKv, 64))
+                         : 64);
     if (wgmma)
       return checkWarpgroupTiling(op, config, d);
     if (failed(MmaAttentionConfig::fromAttr(config.toAttr(&getContext()),

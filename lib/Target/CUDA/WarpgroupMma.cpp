@@ -162,7 +162,28 @@ WarpgroupMma::mmaRegisterA(ArrayRef<Value> a, Value descriptorB,
   return unpack(asmOp.getResult(0), n);
 }
 
-void WarpgroupMma::fence() { NVVM::WgmmaFenceAlignedOp::create(b, loc); }
+void WarpgroupMma::fence(MutableArrayRef<Value> operands) {
+  if (!operands.empty()) {
+    std::string constraints;
+    SmallVector<Type> types;
+    for (Value operand : operands) {
+      constraints += operand.getType().isF32() ? "=f," : "=r,";
+      types.push_back(operand.getType());
+    }
+    for (size_t i = 0; i < operands.size(); ++i)
+      constraints += std::to_string(i) + (i + 1 < operands.size() ? "," : "");
+    auto asmOp = LLVM::InlineAsmOp::create(
+        b, loc, LLVM::LLVMStructType::getLiteral(b.getContext(), types),
+        operands, "", constraints, /*has_side_effects=*/true,
+        /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
+        LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
+        /*operand_attrs=*/ArrayAttr());
+    for (auto [i, operand] : llvm::enumerate(operands))
+      operand = LLVM::ExtractValueOp::create(b, loc, asmOp.getResult(0),
+                                             ArrayRef<int64_t>{int64_t(i)});
+  }
+  NVVM::WgmmaFenceAlignedOp::create(b, loc);
+}
 
 void WarpgroupMma::commit() { NVVM::WgmmaGroupSyncAlignedOp::create(b, loc); }
 
@@ -170,13 +191,18 @@ void WarpgroupMma::wait(int64_t pending) {
   NVVM::WgmmaWaitGroupSyncOp::create(b, loc, pending);
 }
 
-TmaBarriers::TmaBarriers(OpBuilder &b, Location loc, int64_t count)
+TmaBarriers::TmaBarriers(OpBuilder &b, Location loc, Value storage,
+                         int64_t count)
     : b(b), loc(loc) {
+  // The group is the NVGPU view of the storage; its lowering turns it back
+  // into that memref (nvgpu::getMBarrierMemrefType), and the casts fold.
   auto workgroup = gpu::AddressSpaceAttr::get(
       b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
-  group = nvgpu::MBarrierCreateOp::create(
-      b, loc,
-      nvgpu::MBarrierGroupType::get(b.getContext(), workgroup, count));
+  group = UnrealizedConversionCastOp::create(
+              b, loc,
+              nvgpu::MBarrierGroupType::get(b.getContext(), workgroup, count),
+              storage)
+              .getResult(0);
 }
 
 void TmaBarriers::init() {

@@ -12,7 +12,7 @@
 // CHECK:       %[[QM:.*]] = nvgpu.tma.create.descriptor %[[QU]] box[%c1, %c128, %c1, %c64] : memref<*xf16> -> <tensor = memref<1x128x1x64xf16, 3>, swizzle = swizzle_128b, l2promo = l2promo_128b, oob = zero, interleave = none>
 // CHECK:       %[[KM:.*]] = nvgpu.tma.create.descriptor
 // CHECK:       %[[VM:.*]] = nvgpu.tma.create.descriptor
-// CHECK:       gpu.launch_func @weft_attention_kernels::@attention_wgmma_f16_d64_causal blocks in (%c2, %c4, %c2) threads in (%c256, %c1, %c1) dynamic_shared_memory_size %c82944_i32 args(%arg0 : memref<2x200x4x64xf16>, %arg1 : memref<2x300x2x64xf16>, %arg2 : memref<2x300x2x64xf16>, %arg3 : memref<2x200x4x64xf16>, %c100 : index, %[[QM]] : {{.*}}, %[[KM]] : {{.*}}, %[[VM]] : {{.*}})
+// CHECK:       gpu.launch_func @weft_attention_kernels::@attention_wgmma_f16_d64_causal blocks in (%c2, %c4, %c2) threads in (%c256, %c1, %c1) dynamic_shared_memory_size %c82968_i32 args(%arg0 : memref<2x200x4x64xf16>, %arg1 : memref<2x300x2x64xf16>, %arg2 : memref<2x300x2x64xf16>, %arg3 : memref<2x200x4x64xf16>, %c100 : index, %[[QM]] : {{.*}}, %[[KM]] : {{.*}}, %[[VM]] : {{.*}})
 // CHECK-NOT:   func.func private @attention_wgmma
 // CHECK:       gpu.module @weft_attention_kernels
 // CHECK:       gpu.func @attention_wgmma_f16_d64_causal(%arg0: memref<2x200x4x64xf16>, {{.*}}, %arg4: index, %[[QT:.*]]: !nvgpu.tensormap.descriptor<{{.*}}>, %[[KT:.*]]: !nvgpu.tensormap.descriptor<{{.*}}>, %[[VT:.*]]: !nvgpu.tensormap.descriptor<{{.*}}>) kernel attributes {known_block_size = array<i32: 256, 1, 1>}
@@ -22,8 +22,11 @@
 // CHECK:         %[[SMEM:.*]] = gpu.dynamic_shared_memory
 // CHECK:         memref.extract_aligned_pointer_as_index %[[SMEM]]
 // CHECK:         arith.andi %{{.*}}, %c1023_i64
-// Three barriers (query; two key/value stages), set up by thread 0.
-// CHECK:         %[[BAR:.*]] = nvgpu.mbarrier.create -> <memorySpace = #gpu.address_space<workgroup>, num_barriers = 3>
+// Three barriers (query; two key/value stages) after the tiles (80 KiB),
+// in the dynamic shared memory too, set up by thread 0.
+// CHECK:         %[[AT:.*]] = arith.addi %{{.*}}, %c81920 : index
+// CHECK:         %[[BARS:.*]] = memref.view %[[SMEM]][%[[AT]]][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<3xi64, #gpu.address_space<workgroup>>
+// CHECK:         %[[BAR:.*]] = builtin.unrealized_conversion_cast %[[BARS]] : memref<3xi64, #gpu.address_space<workgroup>> to !nvgpu.mbarrier.group<memorySpace = #gpu.address_space<workgroup>, num_barriers = 3>
 // CHECK:         scf.if
 // CHECK-COUNT-3:   nvgpu.mbarrier.init %[[BAR]]
 // CHECK:           nvvm.fence.mbarrier.init
@@ -85,10 +88,10 @@ func.func private @attention_wgmma_f16_d64_causal(memref<2x200x4x64xf16>, memref
 // bf16 at head dimension 128, one warpgroup, 64 keys per block: two
 // 64-column panels per tile (two TMA boxes each), eight k-steps of
 // m64n64k16 for S, four of m64n128k16 with A from registers for O;
-// (64 + 4·64)·128·2 + 1024 bytes of shared memory.
+// (64 + 4·64)·128·2 + 24 + 1024 bytes of shared memory.
 // CHECK-LABEL: func.func @bf16_d128
 // CHECK:       nvgpu.tma.create.descriptor %{{.*}} box[%c1, %c64, %c1, %c64] : memref<*xbf16>
-// CHECK:       gpu.launch_func @weft_attention_kernels::@attention_wgmma_bf16_d128 blocks in (%c2, %c8, %c1) threads in (%c128, %c1, %c1) dynamic_shared_memory_size %c82944_i32
+// CHECK:       gpu.launch_func @weft_attention_kernels::@attention_wgmma_bf16_d128 blocks in (%c2, %c8, %c1) threads in (%c128, %c1, %c1) dynamic_shared_memory_size %c82968_i32
 // CHECK:       gpu.func @attention_wgmma_bf16_d128(
 // CHECK:         nvgpu.mbarrier.arrive.expect_tx %{{.*}}[%c0], %c16384
 // CHECK-COUNT-2:   nvgpu.tma.async.load

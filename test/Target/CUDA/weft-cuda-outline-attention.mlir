@@ -39,9 +39,9 @@
 // WGMMA:        func.func private @attention_wgmma_f16_d64_causal(memref<2x200x4x64xf16>, memref<2x300x2x64xf16>, memref<2x300x2x64xf16>, memref<2x200x4x64xf16>, index)
 // WGMMA-SAME:     attributes {weft.attention_wgmma = {block_kv = 128 : i64, block_q = 128 : i64, causal = true, scale = 1.250000e-01 : f64, warps = 8 : i64}}
 // WGMMA:        func.func private @attention_wgmma_bf16_d128_causal(
-// WGMMA-WARPS:  error: 'xf.attention' op warpgroup attention needs warps in warpgroups of 4, 64 query rows per warpgroup and at most 256 keys per block, got block_q=96, warps=6, block_kv=128
-// WGMMA-KV:     error: 'xf.attention' op warpgroup attention needs warps in warpgroups of 4, 64 query rows per warpgroup and at most 256 keys per block, got block_q=128, warps=8, block_kv=272
-// WGMMA-SHARED: error: 'xf.attention' op tensor-core attention tiles of 192 and 256 rows of 128 elements need 312320 bytes of shared memory, more than a block may have (232448)
+// WGMMA-WARPS:  error: 'xf.attention' op warpgroup attention needs warps in warpgroups of 4, 64 query rows per warpgroup and at most 256 query rows and 256 keys per block, got block_q=96, warps=6, block_kv=128
+// WGMMA-KV:     error: 'xf.attention' op warpgroup attention needs warps in warpgroups of 4, 64 query rows per warpgroup and at most 256 query rows and 256 keys per block, got block_q=128, warps=8, block_kv=272
+// WGMMA-SHARED: error: 'xf.attention' op tensor-core attention tiles of 192 and 256 rows of 128 elements need 312344 bytes of shared memory, more than a block may have (232448)
 func.func @causal_gqa(%q: tensor<2x200x4x64xf16>, %k: tensor<2x300x2x64xf16>, %v: tensor<2x300x2x64xf16>) -> tensor<2x200x4x64xf16> {
   %o = xf.attention %q, %k, %v causal : (tensor<2x200x4x64xf16>, tensor<2x300x2x64xf16>, tensor<2x300x2x64xf16>) -> tensor<2x200x4x64xf16>
   return %o : tensor<2x200x4x64xf16>

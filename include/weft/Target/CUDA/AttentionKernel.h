@@ -58,9 +58,10 @@ struct MmaAttentionConfig {
     return (blockQ + 4 * blockKv) * headDim * 2;
   }
 
-  /// The wgmma kernel's: the same tiles, 1024 bytes more to align them.
+  /// The wgmma kernel's: the same tiles, their three mbarriers, and 1024
+  /// bytes more to align them.
   int64_t warpgroupSharedBytes(int64_t headDim) const {
-    return sharedBytes(headDim) + 1024;
+    return sharedBytes(headDim) + 3 * 8 + 1024;
   }
 
   mlir::DictionaryAttr toAttr(mlir::MLIRContext *ctx) const;
@@ -68,7 +69,8 @@ struct MmaAttentionConfig {
   static mlir::FailureOr<MmaAttentionConfig> fromAttr(mlir::Attribute attr,
                                                       mlir::Operation *where);
   /// Reads `attr` as the wgmma kernel's: warps in warpgroups of four, 64
-  /// query rows per warpgroup, at most 256 keys per block (a TMA box).
+  /// query rows per warpgroup, at most 256 query rows and 256 keys per block
+  /// (TMA boxes).
   static mlir::FailureOr<MmaAttentionConfig>
   fromWarpgroupAttr(mlir::Attribute attr, mlir::Operation *where);
 };

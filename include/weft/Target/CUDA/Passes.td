@@ -36,8 +36,9 @@ def CudaOutlineAttention : Pass<"weft-cuda-outline-attention", "mlir::ModuleOp">
     `@attention_wgmma_<type>_d<D>[_causal]` carrying
     `weft.attention_wgmma`, for `weft-cuda-attention-to-wgmma`: warps come
     in warpgroups of four, each owning 64 query rows (default 8 warps:
-    128 rows), and `block-kv` is at most 256 (default 128); the tiles must
-    fit sm_90's 227 KiB of shared memory per block.
+    128 rows, at most 256), and `block-kv` is at most 256 (default 128, or
+    the keys rounded up to 64 when fewer); the tiles must fit sm_90's 227
+    KiB of shared memory per block.
   }];
   let options = [
     Option<"warps", "warps", "int64_t", /*default=*/"0",
@@ -127,8 +128,11 @@ def CudaAttentionToWgmma : Pass<"weft-cuda-attention-to-wgmma", "mlir::ModuleOp"
       (inline PTX: NVVM's wgmma op takes A only from shared memory), V is
       read transposed (N-major) from shared memory.
 
-    Shared memory is (block_q + 4·block_kv)·D·2 + 1024 bytes (161 KiB at
-    D = 128 with the default 128 x 128 tiles).
+    Shared memory is (block_q + 4·block_kv)·D·2 bytes of tiles, 24 of
+    mbarriers and 1024 to align the tiles (161 KiB at D = 128 with the
+    default 128 x 128 tiles). The mbarriers live in the dynamic shared
+    memory too: a static shared variable could land after the dynamic
+    region's symbol, inside the tiles.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::gpu::GPUDialect",

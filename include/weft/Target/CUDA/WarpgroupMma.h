@@ -88,7 +88,12 @@ public:
 
   /// Orders this warpgroup's register and shared-memory writes before the
   /// wgmma instructions that follow (required before the first of a group).
-  void fence();
+  /// `operands` are the registers those instructions read (accumulators, A
+  /// fragments): each passes through an empty asm first, so that every one
+  /// is its own register, written before the fence (the compiler would
+  /// otherwise copy shared values into the tied accumulator registers after
+  /// it, which the ISA leaves undefined).
+  void fence(llvm::MutableArrayRef<mlir::Value> operands = {});
   /// Closes the group of wgmma instructions issued since the last commit.
   void commit();
   /// Waits until at most `pending` committed groups are in flight; their
@@ -110,11 +115,19 @@ private:
   mlir::Type element;
 };
 
-/// A group of mbarriers in shared memory (nvgpu.mbarrier.create), each
-/// counting one arrival and the bytes TMA copies complete on it.
+/// A group of mbarriers in shared memory, each counting one arrival and the
+/// bytes TMA copies complete on it. They live in the kernel's dynamic shared
+/// memory with its tiles (static shared variables would sit wherever ptxas
+/// puts them relative to the dynamic region's symbol, which the tiles'
+/// alignment reckons from).
 class TmaBarriers {
 public:
-  TmaBarriers(mlir::OpBuilder &b, mlir::Location loc, int64_t count);
+  /// Bytes of `count` barriers.
+  static int64_t bytes(int64_t count) { return 8 * count; }
+  /// `count` barriers in `storage` (memref<count x i64> in workgroup memory,
+  /// 8-byte aligned).
+  TmaBarriers(mlir::OpBuilder &b, mlir::Location loc, mlir::Value storage,
+              int64_t count);
 
   /// Initializes every barrier; the caller guards this to one thread and
   /// synchronizes the block after it.
