@@ -32,35 +32,27 @@ uint64_t descriptorBits(int64_t leadingBytes, int64_t strideBytes) {
 
 } // namespace
 
-Value PanelTile::at(OpBuilder &b, Location loc, int64_t panel,
-                    int64_t row) const {
-  int64_t offset = panel * panelBytes() + row * kSwizzleBytes;
-  if (offset == 0)
-    return address;
-  return arith::AddIOp::create(b, loc, address, i64(b, loc, offset));
-}
-
 WarpgroupMma::WarpgroupMma(OpBuilder &b, Location loc, Type element)
     : b(b), loc(loc), element(element) {}
 
-Value WarpgroupMma::kMajorDescriptor(Value address) {
-  // The start address field holds bits 4-17 of the shared address; the
-  // leading offset is unused for swizzled K-major operands (the k-steps
-  // stay within a 128-byte row) and set to 1 as the ISA advises.
-  Value start = arith::AndIOp::create(
+/// Bits 4-17 of a shared address: a descriptor's start address field.
+static Value startAddressField(OpBuilder &b, Location loc, Value address) {
+  return arith::AndIOp::create(
       b, loc, arith::ShRUIOp::create(b, loc, address, i64(b, loc, 4)),
       i64(b, loc, 0x3FFF));
+}
+
+Value WarpgroupMma::kMajorDescriptor(Value address) {
+  // The leading offset is unused for swizzled K-major operands (the
+  // k-steps stay within a 128-byte row) and set to 1 as the ISA advises.
   return arith::OrIOp::create(
-      b, loc, start,
+      b, loc, startAddressField(b, loc, address),
       i64(b, loc, static_cast<int64_t>(descriptorBits(16, kSwizzleAtomBytes))));
 }
 
 Value WarpgroupMma::nMajorDescriptor(Value address, int64_t panelBytes) {
-  Value start = arith::AndIOp::create(
-      b, loc, arith::ShRUIOp::create(b, loc, address, i64(b, loc, 4)),
-      i64(b, loc, 0x3FFF));
   return arith::OrIOp::create(
-      b, loc, start,
+      b, loc, startAddressField(b, loc, address),
       i64(b, loc, static_cast<int64_t>(
                       descriptorBits(panelBytes, kSwizzleAtomBytes))));
 }

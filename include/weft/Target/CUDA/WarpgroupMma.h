@@ -42,20 +42,6 @@ constexpr int64_t kSwizzleBytes = 128, kSwizzleAtomBytes = 1024;
 /// Elements of a 16-bit panel row.
 constexpr int64_t kPanelColumns = kSwizzleBytes / 2;
 
-/// A [rows, cols] tile of 16-bit elements in 128-byte-swizzled panels at
-/// shared address `address` (i64, a multiple of 1024); `cols` is a
-/// multiple of 64.
-struct PanelTile {
-  mlir::Value address;
-  int64_t rows = 0, cols = 0;
-
-  int64_t panelBytes() const { return rows * kSwizzleBytes; }
-  int64_t bytes() const { return panelBytes() * (cols / kPanelColumns); }
-  /// The shared address of panel `panel`, row `row` (a multiple of 8).
-  mlir::Value at(mlir::OpBuilder &b, mlir::Location loc, int64_t panel,
-                 int64_t row) const;
-};
-
 /// The wgmma instructions of one warpgroup for 16-bit inputs.
 class WarpgroupMma {
 public:
