@@ -7,6 +7,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 
 #include <cmath>
 
@@ -142,8 +143,10 @@ Value weft::cuda::keyBlockNeedsMask(OpBuilder &b, Location loc, Value kStart,
                             firstLimit));
 }
 
-Value weft::cuda::visibleKeys(OpBuilder &b, Location loc, Value row,
-                              Value kStart, int64_t seqKv, Value diagonal) {
+/// The number of keys of the block at `kStart` that `row` sees, as an i32
+/// clamped below at -1 (columns below it are visible).
+static Value visibleKeys(OpBuilder &b, Location loc, Value row, Value kStart,
+                         int64_t seqKv, Value diagonal) {
   auto c = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
@@ -161,6 +164,45 @@ Value weft::cuda::visibleKeys(OpBuilder &b, Location loc, Value row,
       arith::MaxSIOp::create(b, loc,
                              arith::SubIOp::create(b, loc, limit, kStart),
                              c(-1)));
+}
+
+void weft::cuda::maskHiddenScores(OpBuilder &b, Location loc, WarpMma &mma,
+                                  MutableArrayRef<Value> scores, Value needed,
+                                  ArrayRef<Value> rows,
+                                  function_ref<ScorePlace(int64_t)> place,
+                                  Value kStart, int64_t seqKv,
+                                  Value diagonal) {
+  SmallVector<Type> types(scores.size(), b.getF32Type());
+  auto branch = scf::IfOp::create(b, loc, types, needed, /*withElse=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(branch.elseBlock());
+    scf::YieldOp::create(b, loc, ValueRange(scores));
+    b.setInsertionPointToStart(branch.thenBlock());
+    Value negInf = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(-INFINITY));
+    Value twoT = arith::IndexCastOp::create(
+        b, loc, b.getI32Type(),
+        arith::ShLIOp::create(b, loc, mma.laneInGroup(),
+                              arith::ConstantIndexOp::create(b, loc, 1)));
+    SmallVector<Value> visibleBelow;
+    for (Value row : rows)
+      visibleBelow.push_back(
+          visibleKeys(b, loc, row, kStart, seqKv, diagonal));
+    SmallVector<Value> masked(scores.begin(), scores.end());
+    for (auto [i, score] : llvm::enumerate(masked)) {
+      ScorePlace at = place(i);
+      Value column = arith::AddIOp::create(
+          b, loc, twoT,
+          arith::ConstantOp::create(b, loc,
+                                    b.getI32IntegerAttr(at.columnOffset)));
+      Value visible = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::slt, column, visibleBelow[at.row]);
+      score = arith::SelectOp::create(b, loc, visible, score, negInf);
+    }
+    scf::YieldOp::create(b, loc, masked);
+  }
+  for (auto [i, score] : llvm::enumerate(scores))
+    score = branch.getResult(i);
 }
 
 FailureOr<MmaAttention>

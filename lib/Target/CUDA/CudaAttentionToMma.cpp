@@ -278,49 +278,32 @@ SmallVector<Value> AttentionKernelBuilder::buildKeyBlock(
 void AttentionKernelBuilder::maskScores(
     WarpMma &mma, Value kStart, MutableArrayRef<WarpMma::Accumulator> scores) {
   int64_t nTiles = s.blockKv / 8;
+  Value diagonalOrNull = s.causal ? diagonal : Value();
   // Whether any row of this warp misses a key of this block: the same for
   // the whole warp, so the branch does not diverge; most blocks of a long
   // sequence skip the work.
   Value needed = keyBlockNeedsMask(b, loc, kStart, s.blockKv, s.seqKv,
-                                   add(qStart, warpRow(0)),
-                                   s.causal ? diagonal : Value());
-  SmallVector<Type> types(scores.size() * 4, b.getF32Type());
-  auto branch = scf::IfOp::create(b, loc, types, needed, /*withElse=*/true);
+                                   add(qStart, warpRow(0)), diagonalOrNull);
+  // The lane's rows g and g + 8 of each row tile; score (m, n, j) of C tile
+  // n holds row 2m + j/2, column 8n + 2t + j%2.
+  SmallVector<Value> rows;
+  for (int64_t m = 0; m < s.rowTiles; ++m)
+    for (int64_t half = 0; half < 2; ++half)
+      rows.push_back(
+          add(add(qStart, warpRow(m)), add(mma.group(), c(half * 8))));
   SmallVector<Value> flat;
   for (const WarpMma::Accumulator &tile : scores)
     flat.append(tile.begin(), tile.end());
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(branch.elseBlock());
-    scf::YieldOp::create(b, loc, flat);
-    b.setInsertionPointToStart(branch.thenBlock());
-    Value negInf = f32(-INFINITY);
-    Value twoT = arith::IndexCastOp::create(
-        b, loc, b.getI32Type(),
-        arith::ShLIOp::create(b, loc, mma.laneInGroup(), c(1)));
-    for (int64_t m = 0; m < s.rowTiles; ++m)
-      for (int64_t half = 0; half < 2; ++half) {
-        Value row = add(add(qStart, warpRow(m)),
-                        add(mma.group(), c(half * 8)));
-        Value visibleBelow = visibleKeys(b, loc, row, kStart, s.seqKv,
-                                         s.causal ? diagonal : Value());
-        for (int64_t n = 0; n < nTiles; ++n)
-          for (int64_t e = 0; e < 2; ++e) {
-            Value column = arith::AddIOp::create(
-                b, loc, twoT,
-                arith::ConstantOp::create(b, loc,
-                                          b.getI32IntegerAttr(n * 8 + e)));
-            Value visible = arith::CmpIOp::create(
-                b, loc, arith::CmpIPredicate::slt, column, visibleBelow);
-            Value &score = flat[((m * nTiles + n) * 4) + half * 2 + e];
-            score = arith::SelectOp::create(b, loc, visible, score, negInf);
-          }
-      }
-    scf::YieldOp::create(b, loc, flat);
-  }
+  maskHiddenScores(
+      b, loc, mma, flat, needed, rows,
+      [&](int64_t i) {
+        int64_t m = i / (nTiles * 4), n = (i / 4) % nTiles, j = i % 4;
+        return ScorePlace{2 * m + j / 2, 8 * n + j % 2};
+      },
+      kStart, s.seqKv, diagonalOrNull);
   for (auto [i, tile] : llvm::enumerate(scores))
     for (int64_t j = 0; j < 4; ++j)
-      tile[j] = branch.getResult(i * 4 + j);
+      tile[j] = flat[i * 4 + j];
 }
 
 void AttentionKernelBuilder::storeOutput(WarpMma &mma, ValueRange state) {

@@ -57,7 +57,7 @@ namespace {
 /// Rows per warpgroup: wgmma's M.
 constexpr int64_t kWarpgroupRows = 64;
 /// mbarriers: the query tile's, then one per key/value stage.
-constexpr int64_t kBarriers = 3;
+constexpr int64_t kBarriers = MmaAttentionConfig::kWarpgroupBarriers;
 
 /// The tensor map type of a [rows, 64]-element box of a [B, S, H, D] tensor
 /// (one panel of a tile), 128-byte swizzled, zero outside the tensor.
@@ -348,8 +348,7 @@ SmallVector<Value> WgmmaAttentionKernelBuilder::buildKeyBlock(
   for (int64_t j = 0; j < s.blockKv / 16; ++j)
     acc = wgmma.mmaRegisterA(
         ArrayRef<Value>(operands).slice(accCount() + 4 * j, 4),
-        wgmma.advance(vDescriptor, j * 16 * kSwizzleBytes), acc, s.headDim,
-        /*accumulate=*/true);
+        wgmma.advance(vDescriptor, j * 16 * kSwizzleBytes), acc, s.headDim);
   wgmma.commit();
   wgmma.wait(0);
   llvm::copy(acc, next.begin());
@@ -358,45 +357,21 @@ SmallVector<Value> WgmmaAttentionKernelBuilder::buildKeyBlock(
 
 void WgmmaAttentionKernelBuilder::maskScores(
     WarpMma &warp, Value kStart, WarpgroupMma::Accumulator &scores) {
+  Value diagonalOrNull = s.causal ? diagonal : Value();
   // Uniform per warp: the warp's first row decides.
   Value warpFirstRow = add(qStart, add(mul(warpgroup, c(kWarpgroupRows)),
                                        mul(warpInGroup, c(16))));
   Value needed = keyBlockNeedsMask(b, loc, kStart, s.blockKv, s.seqKv,
-                                   warpFirstRow,
-                                   s.causal ? diagonal : Value());
-  SmallVector<Type> types(scores.size(), b.getF32Type());
-  auto branch = scf::IfOp::create(b, loc, types, needed, /*withElse=*/true);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(branch.elseBlock());
-    scf::YieldOp::create(b, loc, scores);
-    b.setInsertionPointToStart(branch.thenBlock());
-    SmallVector<Value> masked(scores.begin(), scores.end());
-    Value negInf = f32(-INFINITY);
-    Value twoT = arith::IndexCastOp::create(
-        b, loc, b.getI32Type(),
-        arith::ShLIOp::create(b, loc, warp.laneInGroup(), c(1)));
-    for (int64_t half = 0; half < 2; ++half) {
-      Value visibleBelow =
-          visibleKeys(b, loc, add(qStart, threadRow(warp, half)), kStart,
-                      s.seqKv, s.causal ? diagonal : Value());
-      for (auto [k, score] : llvm::enumerate(masked)) {
-        if (WarpgroupMma::rowOffset(k) != half * 8)
-          continue;
-        Value column = arith::AddIOp::create(
-            b, loc, twoT,
-            arith::ConstantOp::create(
-                b, loc,
-                b.getI32IntegerAttr(WarpgroupMma::columnOffset(k))));
-        Value visible = arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::slt, column, visibleBelow);
-        score = arith::SelectOp::create(b, loc, visible, score, negInf);
-      }
-    }
-    scf::YieldOp::create(b, loc, masked);
-  }
-  for (auto [i, score] : llvm::enumerate(scores))
-    score = branch.getResult(i);
+                                   warpFirstRow, diagonalOrNull);
+  Value rows[] = {add(qStart, threadRow(warp, 0)),
+                  add(qStart, threadRow(warp, 1))};
+  maskHiddenScores(
+      b, loc, warp, scores, needed, rows,
+      [](int64_t k) {
+        return ScorePlace{WarpgroupMma::rowOffset(k) / 8,
+                          WarpgroupMma::columnOffset(k)};
+      },
+      kStart, s.seqKv, diagonalOrNull);
 }
 
 void WgmmaAttentionKernelBuilder::storeOutput(WarpMma &warp,

@@ -111,11 +111,12 @@ WarpgroupMma::Accumulator WarpgroupMma::mmaShared(Value descriptorA,
 
 WarpgroupMma::Accumulator
 WarpgroupMma::mmaRegisterA(ArrayRef<Value> a, Value descriptorB,
-                           const Accumulator &d, int64_t n, bool accumulate) {
+                           const Accumulator &d, int64_t n) {
   // wgmma with A in registers has no NVVM op; it is issued as inline PTX:
   // outputs $0..$(n/2-1) are the accumulator, tied to the inputs that
-  // follow them, then the four A registers and B's descriptor. Scale-d is
-  // a predicate (0: D = A·B); B is transposed (N-major, imm-trans-b 1).
+  // follow them, then the four A registers (32-bit) and B's descriptor.
+  // Scale-d is a predicate, set (D += A·B); B is transposed (N-major,
+  // imm-trans-b 1).
   int64_t count = n / 2;
   std::string dRegs, constraints;
   for (int64_t i = 0; i < count; ++i) {
@@ -127,23 +128,13 @@ WarpgroupMma::mmaRegisterA(ArrayRef<Value> a, Value descriptorB,
   constraints += "r,r,r,r,l";
   int64_t aBase = 2 * count;
   std::string ptx = llvm::formatv(
-      "{{\n.reg .pred p;\nsetp.ne.b32 p, {0}, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n{1}k16.f32.{2}.{2} {{{3}}, "
-      "{{${4}, ${5}, ${6}, ${7}}, ${8}, p, 1, 1, 1;\n}\n",
-      accumulate ? 1 : 0, n, element.isF16() ? "f16" : "bf16", dRegs, aBase,
-      aBase + 1, aBase + 2, aBase + 3, aBase + 4);
-  SmallVector<Value> operands;
-  if (accumulate)
-    operands.append(d.begin(), d.end());
-  else
-    operands.append(count, arith::ConstantOp::create(
-                               b, loc, b.getF32FloatAttr(0.0f)));
-  for (Value reg : a)
-    operands.push_back(reg.getType().isInteger(32)
-                           ? reg
-                           : LLVM::BitcastOp::create(b, loc, b.getI32Type(),
-                                                     reg)
-                                 .getResult());
+      "{{\n.reg .pred p;\nsetp.ne.b32 p, 1, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n{0}k16.f32.{1}.{1} {{{2}}, "
+      "{{${3}, ${4}, ${5}, ${6}}, ${7}, p, 1, 1, 1;\n}\n",
+      n, element.isF16() ? "f16" : "bf16", dRegs, aBase, aBase + 1, aBase + 2,
+      aBase + 3, aBase + 4);
+  SmallVector<Value> operands(d.begin(), d.end());
+  llvm::append_range(operands, a);
   operands.push_back(descriptorB);
   auto asmOp = LLVM::InlineAsmOp::create(
       b, loc, accumulatorType(n), operands, ptx, constraints,

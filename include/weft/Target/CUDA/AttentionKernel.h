@@ -58,11 +58,14 @@ struct MmaAttentionConfig {
     return (blockQ + 4 * blockKv) * headDim * 2;
   }
 
-  /// The wgmma kernel's: the same tiles, their three mbarriers, and 1024
-  /// bytes more to align them.
+  /// The wgmma kernel's: the same tiles, their mbarriers (8 bytes each),
+  /// and 1024 bytes more to align them.
   int64_t warpgroupSharedBytes(int64_t headDim) const {
-    return sharedBytes(headDim) + 3 * 8 + 1024;
+    return sharedBytes(headDim) + kWarpgroupBarriers * 8 + 1024;
   }
+  /// The wgmma kernel's mbarriers: the query tile's, one per key/value
+  /// stage.
+  static constexpr int64_t kWarpgroupBarriers = 3;
 
   mlir::DictionaryAttr toAttr(mlir::MLIRContext *ctx) const;
   /// Reads `attr`; errors are reported on `where`.
@@ -125,11 +128,24 @@ mlir::Value keyBlockNeedsMask(mlir::OpBuilder &b, mlir::Location loc,
                               int64_t seqKv, mlir::Value firstRow,
                               mlir::Value diagonal);
 
-/// The number of keys of the block at `kStart` that `row` sees, as an i32
-/// clamped below at -1 (columns below it are visible).
-mlir::Value visibleKeys(mlir::OpBuilder &b, mlir::Location loc,
-                        mlir::Value row, mlir::Value kStart, int64_t seqKv,
-                        mlir::Value diagonal);
+/// Where a score a thread holds lies: which of the thread's rows (an index
+/// into the `rows` given to maskHiddenScores) and its column in the key
+/// block minus 2·t (t the thread's lane within its group of four).
+struct ScorePlace {
+  int64_t row, columnOffset;
+};
+
+/// Sets to -inf, when `needed` holds (keyBlockNeedsMask; a branch uniform
+/// per warp), every score in `scores` whose key its row does not see: past
+/// the key sequence, or (causal: `diagonal` not null) past the row's
+/// diagonal. `rows` are the thread's query rows (absolute), `place(i)`
+/// where score i lies.
+void maskHiddenScores(mlir::OpBuilder &b, mlir::Location loc, WarpMma &mma,
+                      llvm::MutableArrayRef<mlir::Value> scores,
+                      mlir::Value needed, llvm::ArrayRef<mlir::Value> rows,
+                      llvm::function_ref<ScorePlace(int64_t)> place,
+                      mlir::Value kStart, int64_t seqKv,
+                      mlir::Value diagonal);
 
 } // namespace weft::cuda
 

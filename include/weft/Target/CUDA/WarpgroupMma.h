@@ -65,12 +65,11 @@ public:
   /// in shared memory.
   Accumulator mmaShared(mlir::Value descriptorA, mlir::Value descriptorB,
                         const Accumulator &d, int64_t n, bool accumulate);
-  /// D = A·B (+ D when `accumulate`) for A from registers (the four
-  /// 32-bit registers of its 64 x 16 fragment) and B (16 x n, N-major) in
-  /// shared memory.
+  /// D += A·B for A from registers (the four 32-bit registers of its
+  /// 64 x 16 fragment) and B (16 x n, N-major) in shared memory.
   Accumulator mmaRegisterA(llvm::ArrayRef<mlir::Value> a,
                            mlir::Value descriptorB, const Accumulator &d,
-                           int64_t n, bool accumulate);
+                           int64_t n);
 
   /// Orders this warpgroup's register and shared-memory writes before the
   /// wgmma instructions that follow (required before the first of a group).
@@ -108,8 +107,6 @@ private:
 /// alignment reckons from).
 class TmaBarriers {
 public:
-  /// Bytes of `count` barriers.
-  static int64_t bytes(int64_t count) { return 8 * count; }
   /// `count` barriers in `storage` (memref<count x i64> in workgroup memory,
   /// 8-byte aligned).
   TmaBarriers(mlir::OpBuilder &b, mlir::Location loc, mlir::Value storage,
