@@ -124,11 +124,14 @@ LogicalResult lowerTensorMap(DeviceCalls &calls,
     return op.emitOpError("on the host of a GPU program needs a static, "
                           "row-major buffer (cast to an unranked memref)");
   nvgpu::TensorMapDescriptorType mapType = op.getTensorMap().getType();
+  // What the runtime's encode_tensor_map encodes, always.
   if (mapType.getInterleave() !=
           nvgpu::TensorMapInterleaveKind::INTERLEAVE_NONE ||
-      mapType.getOob() != nvgpu::TensorMapOOBKind::OOB_ZERO)
-    return op.emitOpError("tensor maps are encoded without interleaving and "
-                          "with zeros outside the tensor");
+      mapType.getOob() != nvgpu::TensorMapOOBKind::OOB_ZERO ||
+      mapType.getL2promo() != nvgpu::TensorMapL2PromoKind::L2PROMO_128B)
+    return op.emitOpError("tensor maps are encoded without interleaving, "
+                          "with zeros outside the tensor and 128-byte L2 "
+                          "promotion");
   Type element = type.getElementType();
   int32_t elementType = element.isF16()    ? WEFT_TENSOR_MAP_F16
                         : element.isBF16() ? WEFT_TENSOR_MAP_BF16

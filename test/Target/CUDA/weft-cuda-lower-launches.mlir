@@ -79,3 +79,18 @@ func.func @unknown_shape(%u: memref<*xf16>) {
 }
 gpu.binary @kernels [#gpu.object<#nvvm.target, "">]
 }
+
+// -----
+
+module attributes {gpu.container_module} {
+func.func @other_promotion(%buf: memref<64x64xf16>) {
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %u = memref.cast %buf : memref<64x64xf16> to memref<*xf16>
+  // expected-error @below {{'nvgpu.tma.create.descriptor' op tensor maps are encoded without interleaving, with zeros outside the tensor and 128-byte L2 promotion}}
+  %map = nvgpu.tma.create.descriptor %u box[%c64, %c64] : memref<*xf16> -> !nvgpu.tensormap.descriptor<tensor = memref<64x64xf16, 3>, swizzle = swizzle_128b, l2promo = l2promo_256b, oob = zero, interleave = none>
+  gpu.launch_func @kernels::@copy blocks in (%c1, %c1, %c1) threads in (%c64, %c1, %c1) args(%map : !nvgpu.tensormap.descriptor<tensor = memref<64x64xf16, 3>, swizzle = swizzle_128b, l2promo = l2promo_256b, oob = zero, interleave = none>)
+  return
+}
+gpu.binary @kernels [#gpu.object<#nvvm.target, "">]
+}
