@@ -866,6 +866,8 @@ struct TensorMapArgs {
   int32_t swizzle = 128;
   bool nullDims = false, nullStrides = false, nullBox = false;
 
+  TensorMapArgs(void *map, uint64_t address) : map(map), address(address) {}
+
   weft_status_t encode(weft_cuda_device_t *device) const {
     return weft_cuda_tensor_map_encode(device, map, elementType, rank, address,
                                        nullDims ? nullptr : dims.data(),
@@ -897,9 +899,7 @@ TEST_F(CudaTest, TensorMapReachesTheDriverAsGiven) {
   Device device = open();
   uint64_t buffer = alloc(device.get(), 1 << 20);
   MapBytes map;
-  TensorMapArgs args;
-  args.map = map.bytes;
-  args.address = buffer + 16; // 16-byte alignment is enough
+  TensorMapArgs args(map.bytes, buffer + 16); // 16-byte alignment is enough
   int64_t before = tensorMapCalls(nullptr);
   ASSERT_EQ(takeMessage(args.encode(device.get())), "");
 
@@ -970,9 +970,7 @@ TEST_F(CudaTest, TensorMapArgumentsAreCheckedBeforeTheDriver) {
   Device device = open();
   uint64_t buffer = alloc(device.get(), 1 << 20);
   MapBytes map;
-  TensorMapArgs valid;
-  valid.map = map.bytes;
-  valid.address = buffer;
+  TensorMapArgs valid(map.bytes, buffer);
   struct Case {
     std::function<void(TensorMapArgs &)> change;
     std::string message; // after "weft_cuda_tensor_map_encode: "
@@ -1058,9 +1056,7 @@ TEST_F(CudaTest, TensorMapNeedsACuda12Driver) {
   Device device = open();
   ASSERT_TRUE(device);
   MapBytes map;
-  TensorMapArgs args;
-  args.map = map.bytes;
-  args.address = 0x7f0000000000;
+  TensorMapArgs args(map.bytes, 0x7f0000000000);
   EXPECT_EQ(takeMessage(args.encode(device.get())),
             std::string("the CUDA driver ") +
                 WEFT_FAKE_CUDA_WITHOUT_TENSOR_MAP_DRIVER +
@@ -1077,9 +1073,7 @@ TEST_F(CudaTest, TensorMapDriverFailureNamesTheCallAndItsArguments) {
   Device device = open();
   uint64_t buffer = alloc(device.get(), 1 << 20);
   MapBytes map;
-  TensorMapArgs args;
-  args.map = map.bytes;
-  args.address = buffer;
+  TensorMapArgs args(map.bytes, buffer);
   failNextCall("cuTensorMapEncodeTiled", 1);
   EXPECT_EQ(takeMessage(args.encode(device.get())),
             "cuTensorMapEncodeTiled (f16, rank 4, address " +
@@ -1127,11 +1121,9 @@ TEST_F(CudaTest, TensorMapIsALaunchParameterByValue) {
                                                  x.size() * sizeof(float))),
             "");
   MapBytes map;
-  TensorMapArgs args;
-  args.map = map.bytes;
+  TensorMapArgs args(map.bytes, dx);
   args.elementType = WEFT_TENSOR_MAP_F32;
   args.rank = 2;
-  args.address = dx;
   args.dims = {20, 6};
   args.strides = {24 * sizeof(float)};
   args.box = {8, 4};
@@ -1442,9 +1434,7 @@ TEST_F(CudaGpuTest, TensorMapEncodesOnTheDriver) {
                  << major << "." << minor;
   uint64_t buffer = alloc(device.get(), 4 << 20);
   MapBytes map;
-  TensorMapArgs args; // f16 [2, 8, 128, 64] in 64 x 64 tiles, 128B swizzle
-  args.map = map.bytes;
-  args.address = buffer;
+  TensorMapArgs args(map.bytes, buffer); // f16 [2, 8, 128, 64] in 64 x 64 tiles, 128B swizzle
   EXPECT_EQ(takeMessage(args.encode(device.get())), "");
   EXPECT_FALSE(map.untouched());
   // Each element type and swizzle the table offers, and rank 1.
