@@ -64,6 +64,9 @@
 // CHECK:           math.exp2
 // CHECK:           nvvm.convert.f32x2.to.f16x2
 // O += P·V: eight k-steps of 16 keys, A from registers, V transposed.
+// O's 32 registers and P's 32 pass through one empty asm before the fence,
+// so nothing is copied into them between the fence and the wgmma.
+// CHECK:           %[[OPS:.*]] = llvm.inline_asm has_side_effects asm_dialect = att "", "{{(=f,){32}(=r,){31}=r,0,1,2,.*,63}}"
 // CHECK:           nvvm.wgmma.fence.aligned
 // CHECK-COUNT-8:   llvm.inline_asm has_side_effects asm_dialect = att "{\0A.reg .pred p;\0Asetp.ne.b32 p, 1, 0;\0Awgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {$0, {{.*}}, $31}, {$64, $65, $66, $67}, $68, p, 1, 1, 1;\0A}\0A", "=f,{{.*}},31,r,r,r,r,l"
 // CHECK:           nvvm.wgmma.commit.group.sync.aligned
