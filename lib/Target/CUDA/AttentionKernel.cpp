@@ -224,8 +224,7 @@ weft::cuda::describeAttentionCall(func::CallOp call,
   MemRefType q = types[0], k = types[1], v = types[2], out = types[3];
   Type element = q.getElementType();
   int64_t d = q.getDimSize(3);
-  if ((!element.isF16() && !element.isBF16()) || (d != 64 && d != 128) ||
-      k != v || out != q || k.getElementType() != element ||
+  if (!takesAttention(element, d) || k != v || out != q || k.getElementType() != element ||
       k.getDimSize(0) != q.getDimSize(0) || k.getDimSize(3) != d ||
       q.getDimSize(2) % k.getDimSize(2) != 0 ||
       !call.getOperand(4).getType().isIndex())

@@ -426,7 +426,7 @@ FailureOr<MmaLinear> describe(func::CallOp call,
   MmaLinear s;
   s.config = config;
   s.element = types[0].getElementType();
-  if (!s.element.isF16() && !s.element.isBF16())
+  if (!takesLinearElement(s.element))
     return call.emitOpError("of a tensor-core linear kernel needs f16 or "
                             "bf16 elements, got ")
            << s.element;
@@ -463,7 +463,7 @@ FailureOr<MmaLinear> describe(func::CallOp call,
     return call.emitOpError("of a tensor-core linear kernel needs a residual "
                             "of the output's type ")
            << out << ", got " << types[next - 1];
-  if (s.k % 8 != 0 || s.n % 8 != 0)
+  if (!takesLinearShape(s.k, s.n))
     return call.emitOpError("of a tensor-core linear kernel needs K and N "
                             "multiples of 8 (16-byte rows), got K = ")
            << s.k << ", N = " << s.n;

@@ -34,7 +34,7 @@ bool takesTensorCores(xf::AttentionOp op) {
   auto q = op.getQuery().getType();
   Type element = q.getElementType();
   int64_t d = q.getDimSize(3);
-  return (element.isF16() || element.isBF16()) && (d == 64 || d == 128) &&
+  return takesAttention(element, d) &&
          op.getValue().getType().getDimSize(3) == d &&
          q.getDimSize(0) > 0 && q.getDimSize(1) > 0 &&
          op.getKey().getType().getDimSize(1) > 0;

@@ -54,8 +54,7 @@ bool isTensorCoreOperand(Type type) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   if (!tensor || !tensor.hasStaticShape() || tensor.getNumElements() == 0)
     return false;
-  Type element = tensor.getElementType();
-  return element.isF16() || element.isBF16();
+  return takesLinearElement(tensor.getElementType());
 }
 
 int64_t product(ArrayRef<int64_t> sizes) {
@@ -106,7 +105,7 @@ std::optional<LinearChain> matchProduct(Operation *op) {
   } else {
     return std::nullopt;
   }
-  if (chain.k % 8 != 0 || chain.n % 8 != 0) {
+  if (!takesLinearShape(chain.k, chain.n)) {
     LDBG() << "left: K = " << chain.k << ", N = " << chain.n
            << " (16-byte rows need multiples of 8): " << *op;
     return std::nullopt;

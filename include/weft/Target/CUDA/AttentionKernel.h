@@ -45,6 +45,15 @@ class WarpMma;
 constexpr llvm::StringLiteral kAttentionMmaAttrName = "weft.attention_mma";
 constexpr llvm::StringLiteral kAttentionWgmmaAttrName = "weft.attention_wgmma";
 
+/// Whether the tensor-core kernels take attention over `element` at head
+/// dimension `headDim` (queries, keys and values alike): f16 or bf16, 64 or
+/// 128. The outline pass picks ops by it and the kernel passes check calls
+/// against it.
+inline bool takesAttention(mlir::Type element, int64_t headDim) {
+  return (element.isF16() || element.isBF16()) &&
+         (headDim == 64 || headDim == 128);
+}
+
 /// What the kernel needs beyond its operands' types.
 struct MmaAttentionConfig {
   bool causal = false;

@@ -42,6 +42,18 @@
 
 namespace weft::cuda {
 
+/// Whether the tensor-core GEMM takes `element` operands (f16 or bf16), and
+/// a product of depth `k` and width `n` (multiples of 8: every row of both
+/// operands then starts on a 16-byte boundary, the unit of cp.async). The
+/// outline pass picks ops by them and the kernel pass checks calls against
+/// them.
+inline bool takesLinearElement(mlir::Type element) {
+  return element.isF16() || element.isBF16();
+}
+inline bool takesLinearShape(int64_t k, int64_t n) {
+  return k % 8 == 0 && n % 8 == 0;
+}
+
 /// The declaration attribute holding an MmaLinearConfig.
 constexpr llvm::StringLiteral kLinearMmaAttrName = "weft.linear_mma";
 
