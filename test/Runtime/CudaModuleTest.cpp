@@ -94,26 +94,20 @@ struct ScaleAddCase {
 class CudaModuleTest : public testing::Test {
 protected:
   void SetUp() override {
-    WeftFakeCudaHooks hooks;
-    ASSERT_TRUE(hooks.open(WEFT_FAKE_CUDA_DRIVER)) << dlerror();
-    fake = hooks.library;
-    liveObjects = hooks.liveObjects;
-    failNextCall = hooks.failNext;
-    imagesLoaded = hooks.imagesLoaded;
-    tensorMapCalls = hooks.tensorMapCalls;
+    ASSERT_TRUE(fakeDriver.open(WEFT_FAKE_CUDA_DRIVER)) << dlerror();
     ASSERT_EQ(takeMessage(weft_cuda_device_open(0, &device)), "");
     module = open(testCudaManifest());
   }
 
   void TearDown() override {
-    failNextCall(nullptr, 0);
+    fakeDriver.failNext(nullptr, 0);
     for (weft_module_t *m : modules)
       weft_module_close(m);
     weft_cuda_device_close(device);
     // Every buffer, temporary, stream, event and image of the calls was
     // released in the driver.
-    EXPECT_EQ(liveObjects(), 0);
-    dlclose(fake);
+    EXPECT_EQ(fakeDriver.liveObjects(), 0);
+    fakeDriver.close();
   }
 
   /// Opens the CUDA test module of `manifest`; closed by TearDown.
@@ -152,11 +146,7 @@ protected:
   ScopedEnv driver{"WEFT_CUDA_DRIVER", WEFT_FAKE_CUDA_DRIVER};
   ScopedEnv devices{"WEFT_FAKE_CUDA_DEVICE_COUNT", nullptr};
   ScratchDirectory dir;
-  void *fake = nullptr;
-  weft_fake_cuda_live_objects_fn liveObjects = nullptr;
-  weft_fake_cuda_fail_next_fn failNextCall = nullptr;
-  weft_fake_cuda_images_loaded_fn imagesLoaded = nullptr;
-  weft_fake_cuda_tensor_map_calls_fn tensorMapCalls = nullptr;
+  WeftFakeCudaHooks fakeDriver;
   weft_cuda_device_t *device = nullptr;
   std::vector<weft_module_t *> modules;
   weft_module_t *module = nullptr; // The sm_90 module.
@@ -189,44 +179,44 @@ TEST_F(CudaModuleTest, ScaleAddMatchesTheHostOnFreshData) {
 }
 
 TEST_F(CudaModuleTest, EveryBufferAndTemporaryIsFreedAfterEachCall) {
-  const int64_t before = liveObjects(); // The device's context.
+  const int64_t before = fakeDriver.liveObjects(); // The device's context.
   ScaleAddCase c(1);
   ASSERT_EQ(runScaleAdd(module, c), "");
   // Only the kernels stay loaded, in the module.
-  EXPECT_EQ(liveObjects(), before + 1);
+  EXPECT_EQ(fakeDriver.liveObjects(), before + 1);
   ASSERT_EQ(runScaleAdd(module, c, nullptr), "");
-  EXPECT_EQ(liveObjects(), before + 1);
+  EXPECT_EQ(fakeDriver.liveObjects(), before + 1);
   // A temporary the host code never deallocates is freed too.
   Tensor x = floats({2}, {1, 2}), y = floats({2}, {-7, -7});
   EXPECT_THAT(run(module, "bad_free", {x.get()}, {y.get()}),
               HasSubstr("deallocate"));
-  EXPECT_EQ(liveObjects(), before + 1);
+  EXPECT_EQ(fakeDriver.liveObjects(), before + 1);
 }
 
 TEST_F(CudaModuleTest, CubinWhenTheChipIsTheDevices) {
   EXPECT_EQ(weft_module_device_image(module, device), nullptr);
-  const int64_t cubins = imagesLoaded(0), ptx = imagesLoaded(1);
+  const int64_t cubins = fakeDriver.imagesLoaded(0), ptx = fakeDriver.imagesLoaded(1);
   ScaleAddCase c(2);
   ASSERT_EQ(runScaleAdd(module, c), "");
   EXPECT_EQ(valuesOf(c.y), c.expected);
   EXPECT_STREQ(weft_module_device_image(module, device), "cubin");
-  EXPECT_EQ(imagesLoaded(0), cubins + 1);
-  EXPECT_EQ(imagesLoaded(1), ptx);
+  EXPECT_EQ(fakeDriver.imagesLoaded(0), cubins + 1);
+  EXPECT_EQ(fakeDriver.imagesLoaded(1), ptx);
   // Loaded once per module and device.
   ASSERT_EQ(runScaleAdd(module, c), "");
-  EXPECT_EQ(imagesLoaded(0), cubins + 1);
+  EXPECT_EQ(fakeDriver.imagesLoaded(0), cubins + 1);
 }
 
 TEST_F(CudaModuleTest, PtxWhenTheChipIsAnother) {
   weft_module_t *sm80 = open(testCudaManifest("sm_80"));
   ASSERT_NE(sm80, nullptr);
-  const int64_t cubins = imagesLoaded(0), ptx = imagesLoaded(1);
+  const int64_t cubins = fakeDriver.imagesLoaded(0), ptx = fakeDriver.imagesLoaded(1);
   ScaleAddCase c(3);
   ASSERT_EQ(runScaleAdd(sm80, c), "");
   EXPECT_EQ(valuesOf(c.y), c.expected);
   EXPECT_STREQ(weft_module_device_image(sm80, device), "ptx");
-  EXPECT_EQ(imagesLoaded(0), cubins);
-  EXPECT_EQ(imagesLoaded(1), ptx + 1);
+  EXPECT_EQ(fakeDriver.imagesLoaded(0), cubins);
+  EXPECT_EQ(fakeDriver.imagesLoaded(1), ptx + 1);
   // An arch-specific chip (sm_90a) is still the device's own.
   weft_module_t *sm90a = open(testCudaManifest("sm_90a"));
   ASSERT_EQ(runScaleAdd(sm90a, c), "");
@@ -234,7 +224,7 @@ TEST_F(CudaModuleTest, PtxWhenTheChipIsAnother) {
 }
 
 TEST_F(CudaModuleTest, ConcurrentFirstCallsLoadOnce) {
-  const int64_t cubins = imagesLoaded(0);
+  const int64_t cubins = fakeDriver.imagesLoaded(0);
   std::vector<std::thread> threads;
   std::vector<std::string> messages(4);
   std::vector<std::unique_ptr<ScaleAddCase>> cases;
@@ -251,7 +241,7 @@ TEST_F(CudaModuleTest, ConcurrentFirstCallsLoadOnce) {
     EXPECT_EQ(messages[t], "");
     EXPECT_EQ(valuesOf(cases[t]->y), cases[t]->expected);
   }
-  EXPECT_EQ(imagesLoaded(0), cubins + 1);
+  EXPECT_EQ(fakeDriver.imagesLoaded(0), cubins + 1);
 }
 
 //===----------------------------------------------------------------------===//
@@ -261,19 +251,19 @@ TEST_F(CudaModuleTest, ConcurrentFirstCallsLoadOnce) {
 TEST_F(CudaModuleTest, LaunchFailureIsTheCallsStatus) {
   ScaleAddCase c(4);
   ASSERT_EQ(runScaleAdd(module, c), ""); // Loads the kernels.
-  const int64_t before = liveObjects();
-  failNextCall("cuLaunchKernel", kInvalidValue);
+  const int64_t before = fakeDriver.liveObjects();
+  fakeDriver.failNext("cuLaunchKernel", kInvalidValue);
   EXPECT_EQ(runScaleAdd(module, c),
             "function 'scale_add': cuLaunchKernel ('weft_test_scale', grid "
             "[2, 1, 1], block [4, 1, 1], 0 shared bytes): "
             "CUDA_ERROR_INVALID_VALUE (invalid argument)");
-  EXPECT_EQ(liveObjects(), before);
+  EXPECT_EQ(fakeDriver.liveObjects(), before);
 }
 
 TEST_F(CudaModuleTest, DriverFailuresFailTheCallAndFreeEverything) {
   ScaleAddCase c(5);
   ASSERT_EQ(runScaleAdd(module, c), "");
-  const int64_t before = liveObjects();
+  const int64_t before = fakeDriver.liveObjects();
   struct Case {
     const char *entryPoint;
     int result;
@@ -296,13 +286,13 @@ TEST_F(CudaModuleTest, DriverFailuresFailTheCallAndFreeEverything) {
     SCOPED_TRACE(k.entryPoint);
     ScaleAddCase fresh(6);
     double ms = -1;
-    failNextCall(k.entryPoint, k.result);
+    fakeDriver.failNext(k.entryPoint, k.result);
     EXPECT_EQ(runScaleAdd(module, fresh, &ms), k.message);
     // Out-parameters are written only on success; the results are not
     // copied back.
     EXPECT_EQ(ms, -1);
     EXPECT_EQ(valuesOf(fresh.y), std::vector<float>(6, -7.0f));
-    EXPECT_EQ(liveObjects(), before);
+    EXPECT_EQ(fakeDriver.liveObjects(), before);
   }
 }
 
@@ -325,7 +315,7 @@ TEST_F(CudaModuleTest, DeviceTableMisuseNamesWhatWasWrong) {
 
 TEST_F(CudaModuleTest, ImageLoadFailureNamesTheImageAndIsRetried) {
   ScaleAddCase c(7);
-  failNextCall("cuModuleLoadDataEx", kInvalidImage);
+  fakeDriver.failNext("cuModuleLoadDataEx", kInvalidImage);
   EXPECT_EQ(runScaleAdd(module, c),
             "function 'scale_add': loading the cubin for sm_90 on CUDA device "
             "0 (sm_90): cuModuleLoadDataEx (cubin): CUDA_ERROR_INVALID_IMAGE "
@@ -335,7 +325,7 @@ TEST_F(CudaModuleTest, ImageLoadFailureNamesTheImageAndIsRetried) {
   EXPECT_EQ(valuesOf(c.y), c.expected);
 
   weft_module_t *sm80 = open(testCudaManifest("sm_80"));
-  failNextCall("cuModuleLoadDataEx", kInvalidImage);
+  fakeDriver.failNext("cuModuleLoadDataEx", kInvalidImage);
   EXPECT_THAT(runScaleAdd(sm80, c),
               HasSubstr("function 'scale_add': loading the PTX for sm_80, "
                         "JIT-compiled for CUDA device 0 (sm_90): "
@@ -454,7 +444,7 @@ TEST_F(CudaModuleTest, CollectivesWaitForTheKernelsBeforeThem) {
 
   // The first wait for the stream is the collective's, before it runs
   // (and forms its group): when it fails, the collective never starts.
-  failNextCall("cuStreamSynchronize", kLaunchFailed);
+  fakeDriver.failNext("cuStreamSynchronize", kLaunchFailed);
   EXPECT_EQ(run(meshed, "allsum_device", {x.get()}, {sum.get()}, nullptr,
                 communicator),
             "function 'allsum_device': cuStreamSynchronize: "
@@ -484,7 +474,7 @@ TEST_F(CudaModuleTest, TensorMapCopyRunsThroughTheDeviceTable) {
     for (int c = 0; c < 4; ++c)
       expected.push_back(xs[r * 8 + c]);
   Tensor x = floats({4, 8}, xs), y = floats({4, 4}, std::vector<float>(16, -7));
-  const int64_t calls = tensorMapCalls(nullptr);
+  const int64_t calls = fakeDriver.tensorMapCalls(nullptr);
   double ms = -1;
   ASSERT_EQ(run(tma, "tensor_map_copy", {x.get()}, {y.get()}, &ms), "");
   EXPECT_EQ(valuesOf(y), expected);
@@ -492,7 +482,7 @@ TEST_F(CudaModuleTest, TensorMapCopyRunsThroughTheDeviceTable) {
 
   // The driver got the host code's map of x's device buffer.
   weft_fake_cuda_tensor_map_call_t call;
-  ASSERT_EQ(tensorMapCalls(&call), calls + 1);
+  ASSERT_EQ(fakeDriver.tensorMapCalls(&call), calls + 1);
   EXPECT_EQ(call.data_type, 7); // CU_TENSOR_MAP_DATA_TYPE_FLOAT32
   EXPECT_EQ(call.rank, 2u);
   EXPECT_NE(call.address, nullptr);
@@ -502,21 +492,21 @@ TEST_F(CudaModuleTest, TensorMapCopyRunsThroughTheDeviceTable) {
   EXPECT_THAT(call.box, testing::ElementsAre(4, 2, 0, 0, 0));
   EXPECT_EQ(call.swizzle, 1); // 32B
   EXPECT_EQ(call.result, 0);
-  EXPECT_EQ(liveObjects(), 2); // the device's context and the image
+  EXPECT_EQ(fakeDriver.liveObjects(), 2); // the device's context and the image
 }
 
 TEST_F(CudaModuleTest, TensorMapMisuseIsTheCallsStatus) {
   weft_module_t *tma = open(testCudaManifest("sm_90", true));
   ASSERT_NE(tma, nullptr);
   Tensor x = floats({2}, {1, 2}), y = floats({2}, {-7, -7});
-  const int64_t calls = tensorMapCalls(nullptr);
+  const int64_t calls = fakeDriver.tensorMapCalls(nullptr);
   EXPECT_EQ(run(tma, "bad_tensor_map", {x.get()}, {y.get()}),
             "function 'bad_tensor_map': weft_cuda_tensor_map_encode: rank is "
             "6, expected 1 to 5");
   // The refused map returned 1 without reaching the driver; the two valid
   // ones after it, which the host code makes only if it did, returned 0
   // (encoding does not fail fast) but the first failure stays the call's.
-  EXPECT_EQ(tensorMapCalls(nullptr), calls + 2);
+  EXPECT_EQ(fakeDriver.tensorMapCalls(nullptr), calls + 2);
   // The launch after them did not run, and nothing was copied back.
   EXPECT_EQ(valuesOf(y), (std::vector<float>{-7, -7}));
 }

@@ -331,28 +331,20 @@ protected:
 class CudaTest : public CudaFixture {
 protected:
   void SetUp() override {
-    WeftFakeCudaHooks hooks;
-    ASSERT_TRUE(hooks.open(WEFT_FAKE_CUDA_DRIVER)) << dlerror();
-    fake = hooks.library;
-    liveObjects = hooks.liveObjects;
-    failNextCall = hooks.failNext;
-    tensorMapCalls = hooks.tensorMapCalls;
+    ASSERT_TRUE(fake.open(WEFT_FAKE_CUDA_DRIVER)) << dlerror();
   }
 
   void TearDown() override {
-    failNextCall(nullptr, 0);
+    fake.failNext(nullptr, 0);
     // Every device, stream, event, module and allocation was released
     // through the runtime, which released it in the driver.
-    EXPECT_EQ(liveObjects(), 0);
-    dlclose(fake);
+    EXPECT_EQ(fake.liveObjects(), 0);
+    fake.close();
   }
 
   ScopedEnv driver{"WEFT_CUDA_DRIVER", WEFT_FAKE_CUDA_DRIVER};
   ScopedEnv devices{"WEFT_FAKE_CUDA_DEVICE_COUNT", nullptr};
-  void *fake = nullptr;
-  weft_fake_cuda_live_objects_fn liveObjects = nullptr;
-  weft_fake_cuda_fail_next_fn failNextCall = nullptr;
-  weft_fake_cuda_tensor_map_calls_fn tensorMapCalls = nullptr;
+  WeftFakeCudaHooks fake;
 };
 
 //===----------------------------------------------------------------------===//
@@ -900,11 +892,11 @@ TEST_F(CudaTest, TensorMapReachesTheDriverAsGiven) {
   uint64_t buffer = alloc(device.get(), 1 << 20);
   MapBytes map;
   TensorMapArgs args(map.bytes, buffer + 16); // 16-byte alignment is enough
-  int64_t before = tensorMapCalls(nullptr);
+  int64_t before = fake.tensorMapCalls(nullptr);
   ASSERT_EQ(takeMessage(args.encode(device.get())), "");
 
   weft_fake_cuda_tensor_map_call_t call;
-  ASSERT_EQ(tensorMapCalls(&call), before + 1);
+  ASSERT_EQ(fake.tensorMapCalls(&call), before + 1);
   EXPECT_EQ(call.result, 0);
   EXPECT_EQ(call.data_type, 6); // CU_TENSOR_MAP_DATA_TYPE_FLOAT16
   EXPECT_EQ(call.rank, 4u);
@@ -945,7 +937,7 @@ TEST_F(CudaTest, TensorMapReachesTheDriverAsGiven) {
     other.swizzle = k.swizzle;
     other.box[0] = k.boxRow;
     ASSERT_EQ(takeMessage(other.encode(device.get())), "");
-    tensorMapCalls(&call);
+    fake.tensorMapCalls(&call);
     EXPECT_EQ(call.data_type, k.driverType);
     EXPECT_EQ(call.swizzle, k.driverSwizzle);
     EXPECT_EQ(call.box[0], uint32_t(k.boxRow));
@@ -959,7 +951,7 @@ TEST_F(CudaTest, TensorMapReachesTheDriverAsGiven) {
   row.nullStrides = true;
   row.box = {64};
   ASSERT_EQ(takeMessage(row.encode(device.get())), "");
-  tensorMapCalls(&call);
+  fake.tensorMapCalls(&call);
   EXPECT_EQ(call.rank, 1u);
   EXPECT_THAT(call.dims, testing::ElementsAre(24, 0, 0, 0, 0));
   EXPECT_THAT(call.box, testing::ElementsAre(64, 0, 0, 0, 0));
@@ -1032,7 +1024,7 @@ TEST_F(CudaTest, TensorMapArgumentsAreCheckedBeforeTheDriver) {
        "box[0] is 32 f32 elements (128 bytes), more than the 64-byte swizzle "
        "span"},
   };
-  const int64_t calls = tensorMapCalls(nullptr);
+  const int64_t calls = fake.tensorMapCalls(nullptr);
   for (const Case &c : cases) {
     SCOPED_TRACE(c.message);
     TensorMapArgs args = valid;
@@ -1040,13 +1032,13 @@ TEST_F(CudaTest, TensorMapArgumentsAreCheckedBeforeTheDriver) {
     EXPECT_EQ(takeMessage(args.encode(device.get())),
               "weft_cuda_tensor_map_encode: " + c.message);
     // The driver was not called, and the map is written only on success.
-    EXPECT_EQ(tensorMapCalls(nullptr), calls);
+    EXPECT_EQ(fake.tensorMapCalls(nullptr), calls);
     EXPECT_TRUE(map.untouched());
   }
   EXPECT_EQ(takeMessage(valid.encode(nullptr)),
             "weft_cuda_tensor_map_encode: 'device' is null");
   ASSERT_EQ(takeMessage(valid.encode(device.get())), "");
-  EXPECT_EQ(tensorMapCalls(nullptr), calls + 1);
+  EXPECT_EQ(fake.tensorMapCalls(nullptr), calls + 1);
   freeBuffer(device.get(), buffer);
 }
 
@@ -1074,7 +1066,7 @@ TEST_F(CudaTest, TensorMapDriverFailureNamesTheCallAndItsArguments) {
   uint64_t buffer = alloc(device.get(), 1 << 20);
   MapBytes map;
   TensorMapArgs args(map.bytes, buffer);
-  failNextCall("cuTensorMapEncodeTiled", 1);
+  fake.failNext("cuTensorMapEncodeTiled", 1);
   EXPECT_EQ(takeMessage(args.encode(device.get())),
             "cuTensorMapEncodeTiled (f16, rank 4, address " +
                 printed(reinterpret_cast<void *>(buffer)) +
@@ -1086,14 +1078,14 @@ TEST_F(CudaTest, TensorMapDriverFailureNamesTheCallAndItsArguments) {
   args.rank = 1;
   args.nullStrides = true;
   args.swizzle = 0;
-  failNextCall("cuTensorMapEncodeTiled", 12345);
+  fake.failNext("cuTensorMapEncodeTiled", 12345);
   EXPECT_EQ(takeMessage(args.encode(device.get())),
             "cuTensorMapEncodeTiled (f16, rank 1, address " +
                 printed(reinterpret_cast<void *>(buffer)) +
                 ", dims [64], box [64], swizzle 0 bytes): CUDA error 12345 "
                 "(unknown to the driver)");
   // The device's context is made current first, as for every call.
-  failNextCall("cuCtxSetCurrent", 201);
+  fake.failNext("cuCtxSetCurrent", 201);
   EXPECT_EQ(takeMessage(args.encode(device.get())),
             "cuCtxSetCurrent: CUDA_ERROR_INVALID_CONTEXT (invalid device "
             "context)");
@@ -1274,7 +1266,7 @@ TEST_F(CudaTest, EachDriverFailureNamesTheCallAndTheError) {
   };
   for (const Case &c : cases) {
     SCOPED_TRACE(c.entryPoint);
-    failNextCall(c.entryPoint, 719);
+    fake.failNext(c.entryPoint, 719);
     std::string message = takeMessage(c.call());
     // A lookup of a missing kernel lists the kernels after the error.
     EXPECT_THAT(message,
@@ -1287,11 +1279,11 @@ TEST_F(CudaTest, EachDriverFailureNamesTheCallAndTheError) {
   }
 
   // cuMemFree and a code the driver has no name for.
-  failNextCall("cuMemFree_v2", 700);
+  fake.failNext("cuMemFree_v2", 700);
   EXPECT_THAT(takeMessage(weft_cuda_free(d, buffer)),
               testing::EndsWith("): CUDA_ERROR_ILLEGAL_ADDRESS (an illegal "
                                 "memory access was encountered)"));
-  failNextCall("cuEventElapsedTime_v2", 12345);
+  fake.failNext("cuEventElapsedTime_v2", 12345);
   float ms = 0;
   EXPECT_EQ(
       takeMessage(weft_cuda_event_elapsed_ms(event.get(), event.get(), &ms)),

@@ -176,6 +176,11 @@ struct WeftFakeCudaHooks {
         dlsym(library, WEFT_FAKE_CUDA_TENSOR_MAP_CALLS));
     return liveObjects && failNext && imagesLoaded && tensorMapCalls;
   }
+  void close() {
+    if (library)
+      dlclose(library);
+    library = nullptr;
+  }
 };
 #endif
 
